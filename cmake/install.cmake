@@ -1,0 +1,17 @@
+include(CMakePackageConfigHelpers)
+
+install(TARGETS WsQt EXPORT WsQtTargets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+        FILE_SET HEADERS DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT WsQtTargets NAMESPACE WsQt::
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/WsQt)
+configure_package_config_file(cmake/WsQtConfig.cmake.in
+        ${CMAKE_CURRENT_BINARY_DIR}/WsQtConfig.cmake
+        INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/WsQt)
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/WsQtConfigVersion.cmake
+        COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/WsQtConfig.cmake
+              ${CMAKE_CURRENT_BINARY_DIR}/WsQtConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/WsQt)

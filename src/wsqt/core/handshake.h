@@ -1,0 +1,95 @@
+#pragma once
+
+// The opening handshake (RFC 6455 §4) as pure functions: the client's request
+// and its check of the response, the server's check of the request and its
+// 101 or error response. Messages are ws's, word for word.
+
+#include "extension.h"
+
+#include <wsqt/wserror.h>
+#include <wsqt/wshttp.h>
+
+#include <QtCore/qbytearray.h>
+#include <QtCore/qlist.h>
+
+namespace wsqt::core {
+
+// A random Sec-WebSocket-Key: base64 of 16 random bytes.
+QByteArray generateWebSocketKey();
+// Sec-WebSocket-Accept for a key: base64(SHA-1(key + the RFC's GUID)).
+QByteArray computeAcceptKey(QByteArrayView key);
+
+// ---- client -------------------------------------------------------------
+
+struct ClientHandshakeRequest
+{
+    QByteArray host;                // Host header: host, or host:port when not the default
+    QByteArray resource = "/";      // path and query
+    QByteArray key;                 // Sec-WebSocket-Key
+    int protocolVersion = 13;       // 13 or 8
+    QByteArray origin;              // Origin (13) or Sec-WebSocket-Origin (8), when not empty
+    QList<QByteArray> protocols;    // Sec-WebSocket-Protocol, when not empty
+    QByteArray extensionOffer;      // Sec-WebSocket-Extensions, when not empty
+    WsHttpHeaders headers;          // the application's own fields; they replace defaults of the same name
+};
+
+// Refuses what must never reach the wire: CR, LF or NUL in any field name or
+// value, the host, the resource or the origin; an invalid or repeated
+// subprotocol; a protocol version other than 8 and 13.
+WsError validateClientRequest(const ClientHandshakeRequest &request);
+QByteArray buildClientRequest(const ClientHandshakeRequest &request);
+
+struct ClientHandshakeResult
+{
+    QByteArray protocol;                  // the subprotocol the server chose, or empty
+    QList<ExtensionOffer> extensions;     // what the server's Sec-WebSocket-Extensions says
+};
+
+// Checks a response to `request` whose status is 101: the Upgrade and
+// Connection tokens, Sec-WebSocket-Accept, the subprotocol (one that was
+// requested, and one at all when some were), and that every extension named
+// was offered. The extension's parameters are for the extension to judge.
+WsError verifyServerResponse(const WsHttpResponse &response, const ClientHandshakeRequest &request,
+                             const QList<QByteArray> &offeredExtensions, ClientHandshakeResult *result);
+
+// ---- server -------------------------------------------------------------
+
+struct UpgradeRequest
+{
+    QByteArray key;
+    int version = 13;
+    QList<QByteArray> protocols;          // Sec-WebSocket-Protocol, parsed
+    QList<ExtensionOffer> extensions;     // Sec-WebSocket-Extensions, parsed
+    QByteArray origin;                    // Origin, or Sec-WebSocket-Origin for version 8
+};
+
+struct HandshakeRejection
+{
+    int status = 0;                       // 0: accepted
+    QByteArray message;                   // ws's message, also the response body
+    WsHttpHeaders headers;                // extra fields, e.g. Sec-WebSocket-Version: 13, 8
+
+    bool isRejected() const { return status != 0; }
+};
+
+// Validates an upgrade request as ws's handleUpgrade does, in ws's order:
+// method GET (405), Upgrade: websocket (400), Sec-WebSocket-Key (400),
+// Sec-WebSocket-Version 13 or 8 (400 with Sec-WebSocket-Version: 13, 8),
+// Sec-WebSocket-Protocol (400), Sec-WebSocket-Extensions (400). Also requires
+// HTTP/1.1 or later and a Connection header listing Upgrade.
+HandshakeRejection validateUpgradeRequest(const WsHttpRequest &request, UpgradeRequest *upgrade);
+
+// The lines of the 101 response, status line first, without CRLFs, as ws
+// passes them to its 'headers' event: the application may edit them.
+QList<QByteArray> buildAcceptHeaderLines(QByteArrayView key, const QByteArray &protocol,
+                                         const QByteArray &extensions);
+// Joins header lines into a response head: CRLF after each, then CRLF.
+QByteArray serializeHeaderLines(const QList<QByteArray> &lines);
+
+// A complete error response as ws's abortHandshake writes it: the status line,
+// Connection: close, Content-Type: text/html, Content-Length, the extra
+// fields, then `message` (the reason phrase when empty) as the body.
+QByteArray buildErrorResponse(int status, const QByteArray &message,
+                              const WsHttpHeaders &extraHeaders = {});
+
+} // namespace wsqt::core
