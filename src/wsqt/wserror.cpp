@@ -27,6 +27,7 @@ QString WsError::codeName(Code code)
     case UnexpectedRsv23: return QStringLiteral("WS_ERR_UNEXPECTED_RSV_2_3");
     case UnsupportedDataPayloadLength: return QStringLiteral("WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH");
     case UnsupportedMessageLength: return QStringLiteral("WS_ERR_UNSUPPORTED_MESSAGE_LENGTH");
+    case TooManyBufferedParts: return QStringLiteral("WS_ERR_TOO_MANY_BUFFERED_PARTS");
     case InvalidCompressedData: return QStringLiteral("WSQT_ERR_INVALID_COMPRESSED_DATA");
     case InvalidArgument: return QStringLiteral("WSQT_ERR_INVALID_ARGUMENT");
     case InvalidState: return QStringLiteral("WSQT_ERR_INVALID_STATE");

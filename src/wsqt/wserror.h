@@ -31,6 +31,7 @@ public:
         UnexpectedRsv23,              // WS_ERR_UNEXPECTED_RSV_2_3
         UnsupportedDataPayloadLength, // WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH
         UnsupportedMessageLength,     // WS_ERR_UNSUPPORTED_MESSAGE_LENGTH
+        TooManyBufferedParts,         // WS_ERR_TOO_MANY_BUFFERED_PARTS (ws 8.21+)
         // Errors ws raises without a code; wsqt names them WSQT_ERR_*.
         InvalidCompressedData,        // corrupt permessage-deflate data
         InvalidArgument,              // a call with an argument ws would throw on

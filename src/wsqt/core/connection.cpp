@@ -1,1 +1,134 @@
 #include "connection.h"
+
+namespace wsqt::core {
+
+namespace {
+
+constexpr int kReadyStateClosing = 2;
+constexpr int kReadyStateClosed = 3;
+
+} // namespace
+
+Connection::Connection(const ConnectionOptions &options)
+    : m_options(options), m_receiver(options.receiver), m_sender(options.generateMask)
+{
+}
+
+void Connection::setExtensions(MessageInflater *inflater, MessageDeflater *deflater)
+{
+    m_receiver.setInflater(inflater);
+    m_sender.setDeflater(deflater);
+}
+
+QString Connection::notOpenMessage(int readyState)
+{
+    static const char *const names[] = {"CONNECTING", "OPEN", "CLOSING", "CLOSED"};
+    return QStringLiteral("WebSocket is not open: readyState %1 (%2)")
+            .arg(readyState)
+            .arg(QLatin1String(names[readyState]));
+}
+
+bool Connection::nextEvent(ReceiverEvent *event)
+{
+    if (!m_receiver.next(event))
+        return false;
+    const bool masked = role() == Role::Client;
+    switch (event->type) {
+    case ReceiverEvent::Ping:
+        if (m_options.autoPong && m_state == State::Open)
+            m_sender.sendControl(Opcode::Pong, event->data, masked);
+        break;
+    case ReceiverEvent::Close:
+        m_closeFrameReceived = true;
+        m_closeCode = event->closeCode;
+        m_closeReason = event->data;
+        // RFC 6455 §5.5.1: answer with a close frame; ws echoes code and reason.
+        if (m_state == State::Open) {
+            if (m_closeCode == 1005)
+                queueClose(0, {});
+            else
+                queueClose(m_closeCode, m_closeReason);
+        }
+        updateEnd();
+        break;
+    case ReceiverEvent::Error:
+        m_receiverFailed = true;
+        // As ws: tell the peer why with the error's close code, then end.
+        if (m_state == State::Open)
+            queueClose(event->error.closeCode(), {});
+        updateEnd();
+        break;
+    default:
+        break;
+    }
+    return true;
+}
+
+WsError Connection::send(const QByteArray &data, const DataSendOptions &options)
+{
+    if (m_state != State::Open) {
+        return WsError(WsError::InvalidState,
+                       notOpenMessage(m_state == State::Closing ? kReadyStateClosing : kReadyStateClosed));
+    }
+    return m_sender.sendData(data, options.binary, options.fin, options.compress, options.mask);
+}
+
+WsError Connection::ping(const QByteArray &data, bool mask)
+{
+    return sendControl(Opcode::Ping, data, mask);
+}
+
+WsError Connection::pong(const QByteArray &data, bool mask)
+{
+    return sendControl(Opcode::Pong, data, mask);
+}
+
+WsError Connection::sendControl(Opcode opcode, const QByteArray &data, bool mask)
+{
+    if (m_state != State::Open) {
+        return WsError(WsError::InvalidState,
+                       notOpenMessage(m_state == State::Closing ? kReadyStateClosing : kReadyStateClosed));
+    }
+    if (data.size() > kMaxControlPayload) {
+        return WsError(WsError::InvalidArgument,
+                       QStringLiteral("The data size must not be greater than 125 bytes"));
+    }
+    m_sender.sendControl(opcode, data, mask);
+    return {};
+}
+
+WsError Connection::close(int code, const QByteArray &reason)
+{
+    if (m_state == State::Closed)
+        return {};
+    if (m_state == State::Closing) {
+        updateEnd();
+        return {};
+    }
+    // Checked before anything changes, so a refused close leaves the
+    // connection open (ws before 8.22 left it stuck in CLOSING).
+    QByteArray payload;
+    const WsError error = buildClosePayload(code, reason, &payload);
+    if (error.isError())
+        return error;
+    queueClose(code, reason);
+    updateEnd();
+    return {};
+}
+
+void Connection::queueClose(int code, const QByteArray &reason)
+{
+    QByteArray payload;
+    buildClosePayload(code, reason, &payload);
+    m_sender.sendControl(Opcode::Close, payload, role() == Role::Client);
+    m_closeFrameSent = true;
+    m_state = State::Closing;
+}
+
+void Connection::updateEnd()
+{
+    if (m_closeFrameSent && (m_closeFrameReceived || m_receiverFailed))
+        m_endTransport = true;
+}
+
+} // namespace wsqt::core

@@ -53,8 +53,8 @@ constexpr bool isValidCloseCode(int code)
             || (code >= 3000 && code <= 4999);
 }
 
-// The payload of a close frame: empty when `code` is 0 (no code), otherwise
-// the code and the reason. Refuses an invalid code, a reason without a code,
+// The payload of a close frame: empty when `code` is 0 (no code, and then no
+// reason either), otherwise the code and the reason. Refuses an invalid code
 // and a reason over 123 bytes, as ws's close() does.
 WsError buildClosePayload(int code, const QByteArray &reason, QByteArray *payload);
 

@@ -1,1 +1,152 @@
 #pragma once
+
+// The incremental frame parser (RFC 6455 §5): bytes in, messages and control
+// frames out. Any chunking gives the same events, down to one byte at a time.
+// Each protocol violation stops the parser with ws's WS_ERR_* code, message
+// and close code. Limits are checked from the length fields, before any
+// payload is buffered.
+
+#include "frame.h"
+#include "utf8.h"
+
+#include <wsqt/wserror.h>
+
+#include <QtCore/qbytearray.h>
+#include <QtCore/qbytearraylist.h>
+
+namespace wsqt::core {
+
+enum class Role { Client, Server };
+
+// Decodes compressed messages (permessage-deflate) as their frames arrive.
+class MessageInflater
+{
+public:
+    virtual ~MessageInflater() = default;
+    // Appends the decoded form of `data` to `out`; `fin` says these are the
+    // message's last bytes. Fails with the error to close with when the data
+    // is corrupt or `out` would grow past `limit` bytes (0: no limit); the
+    // output is counted as it is produced, so a bomb stops at the limit.
+    virtual WsError inflate(const char *data, qsizetype length, bool fin, QByteArray *out,
+                            quint64 limit) = 0;
+};
+
+struct ReceiverOptions
+{
+    Role role = Role::Client;
+    // The largest message, in bytes, after decompression; 0 for no limit.
+    quint64 maxPayload = 100 * 1024 * 1024;
+    // The most frames one message may span. Empty frames count, so a flood
+    // of them cannot cost unbounded work or bookkeeping; 0 for no limit.
+    // (ws 8.21's default, which lets Autobahn's 4 MiB in 64-byte fragments pass.)
+    quint32 maxFragments = 131072;
+    bool skipUtf8Validation = false;
+    // Deliver each message as the list of its frames' payloads (ws's
+    // binaryType "fragments") instead of one concatenated buffer.
+    bool keepFragments = false;
+};
+
+struct ReceiverEvent
+{
+    enum Type { None, Message, Ping, Pong, Close, Error };
+
+    Type type = None;
+    bool binary = false;          // Message: binary or text
+    QByteArray data;              // Message payload, ping/pong payload, close reason
+    QByteArrayList fragments;     // Message with keepFragments: the payload of each frame
+    int closeCode = 0;            // Close: the code received, 1005 when the frame had none
+    WsError error;                // Error
+};
+
+class Receiver
+{
+public:
+    struct InputBuffer
+    {
+        char *data;
+        qsizetype size;
+    };
+
+    explicit Receiver(const ReceiverOptions &options = {});
+    Receiver(const Receiver &) = delete;
+    Receiver &operator=(const Receiver &) = delete;
+
+    // Where the next input bytes should be written: up to `sizeHint` bytes
+    // (at least 1). While a large payload is being received this is the
+    // message buffer itself, so a socket read lands in place with no copy.
+    InputBuffer inputBuffer(qsizetype sizeHint);
+    // Says that `length` bytes were written to the last inputBuffer().
+    void commitInput(qsizetype length);
+    // inputBuffer() + copy + commitInput(), for callers that hold the bytes already.
+    void feed(const char *data, qsizetype length);
+
+    // Parses until the next event; false when more input is needed, or once
+    // the parser has stopped (after a close frame or an error). Bytes are
+    // parsed only here, so a caller that stops asking receives no more events.
+    bool next(ReceiverEvent *event);
+
+    // After a close frame or an error nothing more is parsed.
+    bool isStopped() const { return m_state == State::Stopped; }
+    // Bytes received and not yet parsed.
+    qsizetype bufferedInput() const { return m_input.size() - m_inputPos; }
+
+    // Enables RSV1 (permessage-deflate) with the inflater that decodes it;
+    // null disables it again.
+    void setInflater(MessageInflater *inflater) { m_inflater = inflater; }
+
+private:
+    enum class State { Header, Payload, Stopped };
+    enum class Step { NeedMore, Continue, Emit };
+
+    Step parseHeader(ReceiverEvent *event);
+    Step checkFirstBytes(uchar b0, uchar b1, ReceiverEvent *event);
+    Step parsePayload(ReceiverEvent *event);
+    Step appendControlPayload(const char *data, qsizetype length);
+    Step appendDataPayload(const char *data, qsizetype length, ReceiverEvent *event);
+    Step inflate(const char *data, qsizetype length, bool fin, ReceiverEvent *event);
+    Step finishDataFrame(ReceiverEvent *event);
+    Step finishControlFrame(ReceiverEvent *event);
+    Step fail(ReceiverEvent *event, const WsError &error);
+    Step fail(ReceiverEvent *event, WsError::Code code, int closeCode, const QString &message);
+    void startMessage();
+    void unmaskInto(char *dst, const char *src, qsizetype length);
+    void checkText(const char *data, qsizetype length);
+    bool directReadPossible() const;
+
+    ReceiverOptions m_options;
+    MessageInflater *m_inflater = nullptr;
+    State m_state = State::Header;
+
+    // Input not yet parsed: m_input[m_inputPos..].
+    QByteArray m_input;
+    qsizetype m_inputPos = 0;
+    // What the last inputBuffer() handed out, and whether it was the message buffer.
+    qsizetype m_offered = 0;
+    bool m_offeredDirect = false;
+    // An error found in bytes committed in place, reported by the next next().
+    WsError m_deferredError;
+
+    // The frame being parsed.
+    bool m_headerChecked = false;
+    int m_headerSize = 0;
+    bool m_fin = false;
+    bool m_masked = false;
+    quint8 m_opcode = 0;
+    uchar m_maskKey[4] = {};
+    quint64 m_frameRemaining = 0;
+    quint64 m_frameReceived = 0;     // payload bytes of this frame so far: the mask phase
+
+    // The message being assembled.
+    quint8 m_messageOpcode = 0;      // set while a fragmented message is open
+    bool m_textMessage = false;
+    bool m_compressed = false;
+    quint64 m_messageLength = 0;     // payload bytes on the wire so far
+    quint32 m_fragmentCount = 0;
+    QByteArray m_message;
+    QByteArrayList m_fragments;
+    QByteArray m_control;            // a control frame's payload
+    QByteArray m_scratch;            // compressed bytes, unmasked
+    Utf8Validator m_utf8;
+};
+
+} // namespace wsqt::core

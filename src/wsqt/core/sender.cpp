@@ -1,1 +1,91 @@
 #include "sender.h"
+
+#include "mask.h"
+#include "random.h"
+
+namespace wsqt::core {
+
+namespace {
+
+// Unmasked payloads from this size on are queued shared rather than copied.
+constexpr qsizetype kShareThreshold = 16 * 1024;
+// Small frames are coalesced up to this size.
+constexpr qsizetype kCoalesceLimit = 64 * 1024;
+
+} // namespace
+
+Sender::Sender(MaskGenerator generateMask) : m_generateMask(std::move(generateMask)) { }
+
+WsError Sender::sendData(const QByteArray &data, bool binary, bool fin, bool compress, bool mask)
+{
+    FrameFlags flags;
+    flags.fin = fin;
+    flags.opcode = binary ? Opcode::Binary : Opcode::Text;
+    if (m_firstFragment) {
+        m_compressing = compress && m_deflater && m_deflater->shouldCompress(data.size());
+        flags.rsv1 = m_compressing;
+    } else {
+        flags.opcode = Opcode::Continuation;
+    }
+    m_firstFragment = fin;
+
+    if (!m_compressing) {
+        queueFrame(flags, data, mask);
+        return {};
+    }
+    m_compressed.clear();
+    const WsError error = m_deflater->deflate(data.constData(), data.size(), fin, &m_compressed);
+    if (error.isError())
+        return error;
+    queueFrame(flags, std::exchange(m_compressed, QByteArray()), mask);
+    return {};
+}
+
+void Sender::sendControl(Opcode opcode, const QByteArray &payload, bool mask)
+{
+    Q_ASSERT(payload.size() <= kMaxControlPayload);
+    FrameFlags flags;
+    flags.opcode = opcode;
+    queueFrame(flags, payload, mask);
+}
+
+void Sender::queueFrame(FrameFlags flags, const QByteArray &payload, bool mask)
+{
+    uchar key[4];
+    if (mask) {
+        if (m_generateMask)
+            m_generateMask(key);
+        else
+            fillRandom(key, sizeof key);
+    }
+    const qsizetype length = payload.size();
+    const int headerSize = frameHeaderSize(quint64(length), mask);
+    m_pendingBytes += headerSize + length;
+
+    const bool share = !mask && length >= kShareThreshold;
+    const qsizetype copied = share ? 0 : length;
+    if (!m_tail.isEmpty() && m_tail.size() + headerSize + copied > kCoalesceLimit)
+        m_chunks.append(std::exchange(m_tail, QByteArray()));
+
+    const qsizetype old = m_tail.size();
+    m_tail.resize(old + headerSize + copied);
+    char *out = m_tail.data() + old;
+    writeFrameHeader(out, flags, quint64(length), mask ? key : nullptr);
+    if (share) {
+        m_chunks.append(std::exchange(m_tail, QByteArray()));
+        m_chunks.append(payload);
+    } else if (mask) {
+        copyMasked(out + headerSize, payload.constData(), size_t(length), key);
+    } else if (length) {
+        std::memcpy(out + headerSize, payload.constData(), size_t(length));
+    }
+}
+
+QByteArray Sender::takeChunk()
+{
+    QByteArray chunk = m_chunks.isEmpty() ? std::exchange(m_tail, QByteArray()) : m_chunks.takeFirst();
+    m_pendingBytes -= chunk.size();
+    return chunk;
+}
+
+} // namespace wsqt::core

@@ -1,1 +1,68 @@
 #pragma once
+
+// Frames outgoing messages and control frames into an output queue (ws's
+// sender.js without the socket). Small frames are coalesced into one buffer;
+// a large unmasked payload is queued as it is, shared, not copied.
+
+#include "frame.h"
+
+#include <wsqt/wserror.h>
+
+#include <QtCore/qbytearray.h>
+#include <QtCore/qbytearraylist.h>
+
+#include <functional>
+
+namespace wsqt::core {
+
+// Fills the 4-byte masking key of the next frame; ws's generateMask.
+using MaskGenerator = std::function<void(uchar *key)>;
+
+// Encodes messages for permessage-deflate.
+class MessageDeflater
+{
+public:
+    virtual ~MessageDeflater() = default;
+    // Whether a message whose first fragment has this size is worth compressing.
+    virtual bool shouldCompress(qsizetype firstFragmentSize) const = 0;
+    // Appends the encoded form of `data` to `out`; `fin` ends the message.
+    virtual WsError deflate(const char *data, qsizetype length, bool fin, QByteArray *out) = 0;
+};
+
+class Sender
+{
+public:
+    // An empty generator means cryptographically strong random keys.
+    explicit Sender(MaskGenerator generateMask = {});
+    Sender(const Sender &) = delete;
+    Sender &operator=(const Sender &) = delete;
+
+    void setDeflater(MessageDeflater *deflater) { m_deflater = deflater; }
+
+    // Queues a message, or one fragment of it when `fin` is false; the
+    // fragments after the first go out as continuation frames. The first
+    // fragment decides whether the whole message is compressed.
+    WsError sendData(const QByteArray &data, bool binary, bool fin, bool compress, bool mask);
+    // Queues a control frame; its payload must be at most 125 bytes.
+    void sendControl(Opcode opcode, const QByteArray &payload, bool mask);
+
+    // Bytes queued and not yet taken.
+    qint64 pendingBytes() const { return m_pendingBytes; }
+    bool hasPending() const { return m_pendingBytes > 0; }
+    // The next queued chunk, in order.
+    QByteArray takeChunk();
+
+private:
+    void queueFrame(FrameFlags flags, const QByteArray &payload, bool mask);
+
+    MaskGenerator m_generateMask;
+    MessageDeflater *m_deflater = nullptr;
+    bool m_firstFragment = true;
+    bool m_compressing = false;     // the fragmented message in progress is compressed
+    QByteArrayList m_chunks;        // full chunks, oldest first, all before m_tail
+    QByteArray m_tail;              // small frames coalesced
+    qint64 m_pendingBytes = 0;
+    QByteArray m_compressed;
+};
+
+} // namespace wsqt::core
