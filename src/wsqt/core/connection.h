@@ -48,6 +48,10 @@ public:
     void commitInput(qsizetype length) { m_receiver.commitInput(length); }
     void receiveData(const char *data, qsizetype length) { m_receiver.feed(data, length); }
     qsizetype bufferedInput() const { return m_receiver.bufferedInput(); }
+    // After a close frame or a protocol error no more input is parsed; what
+    // still arrives can be discarded.
+    bool isReceiverStopped() const { return m_receiver.isStopped(); }
+    void setKeepFragments(bool keep) { m_receiver.setKeepFragments(keep); }
     // The next event; false when more input is needed. A close frame is
     // answered, a ping ponged, a protocol error answered with its close code,
     // each queued as outgoing bytes before the event is returned.

@@ -249,6 +249,7 @@ Receiver::Step Receiver::parseHeader(ReceiverEvent *event)
 void Receiver::startMessage()
 {
     m_textMessage = m_opcode == quint8(Opcode::Text);
+    m_keepFragments = m_options.keepFragments;
     m_messageLength = 0;
     m_fragmentCount = 0;
     m_utf8.reset();
@@ -343,7 +344,7 @@ Receiver::Step Receiver::finishDataFrame(ReceiverEvent *event)
     if (m_deferredError.isError())
         return parsePayload(event);
     // As ws: each frame's (decoded) payload is one fragment; empty ones are not kept.
-    if (m_options.keepFragments && !m_message.isEmpty())
+    if (m_keepFragments && !m_message.isEmpty())
         m_fragments.append(std::exchange(m_message, QByteArray()));
     if (!m_fin)
         return Step::Continue;
@@ -354,7 +355,8 @@ Receiver::Step Receiver::finishDataFrame(ReceiverEvent *event)
     }
     event->type = ReceiverEvent::Message;
     event->binary = !m_textMessage;
-    if (m_options.keepFragments) {
+    event->asFragments = m_keepFragments;
+    if (m_keepFragments) {
         event->fragments = std::exchange(m_fragments, QByteArrayList());
     } else {
         event->data = std::exchange(m_message, QByteArray());

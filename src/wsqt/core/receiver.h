@@ -54,6 +54,7 @@ struct ReceiverEvent
     bool binary = false;          // Message: binary or text
     QByteArray data;              // Message payload, ping/pong payload, close reason
     QByteArrayList fragments;     // Message with keepFragments: the payload of each frame
+    bool asFragments = false;     // Message: delivered in `fragments` rather than `data`
     int closeCode = 0;            // Close: the code received, 1005 when the frame had none
     WsError error;                // Error
 };
@@ -89,6 +90,10 @@ public:
     bool isStopped() const { return m_state == State::Stopped; }
     // Bytes received and not yet parsed.
     qsizetype bufferedInput() const { return m_input.size() - m_inputPos; }
+
+    // Switches between ws's binaryType "fragments" and a single buffer; a
+    // message already in progress keeps the way it started.
+    void setKeepFragments(bool keep) { m_options.keepFragments = keep; }
 
     // Enables RSV1 (permessage-deflate) with the inflater that decodes it;
     // null disables it again.
@@ -139,6 +144,7 @@ private:
     // The message being assembled.
     quint8 m_messageOpcode = 0;      // set while a fragmented message is open
     bool m_textMessage = false;
+    bool m_keepFragments = false;    // the message in progress is kept as fragments
     bool m_compressed = false;
     quint64 m_messageLength = 0;     // payload bytes on the wire so far
     quint32 m_fragmentCount = 0;

@@ -1,0 +1,371 @@
+#include "clienthandshake.h"
+
+#include "logging.h"
+#include "transport.h"
+
+#include <QtNetwork/qlocalsocket.h>
+#include <QtNetwork/qsslsocket.h>
+#include <QtNetwork/qtcpsocket.h>
+
+namespace wsqt::transport {
+
+namespace {
+
+// A response body read for unexpectedResponse() is kept up to this size.
+constexpr qint64 kMaxResponseBody = 1024 * 1024;
+
+WsError invalidUrl(const QString &address)
+{
+    return WsError(WsError::InvalidUrl, QStringLiteral("Invalid URL: ") + address);
+}
+
+} // namespace
+
+WsError resolveClientTarget(const QUrl &input, ClientTarget *target)
+{
+    if (!input.isValid() || input.scheme().isEmpty())
+        return invalidUrl(input.toString());
+    QUrl url = input;
+    const QString scheme = url.scheme().toLower();
+    if (scheme == QLatin1String("http"))
+        url.setScheme(QStringLiteral("ws"));
+    else if (scheme == QLatin1String("https"))
+        url.setScheme(QStringLiteral("wss"));
+    else
+        url.setScheme(scheme);
+
+    const QString normalised = url.scheme();
+    const bool local = normalised == QLatin1String("ws+unix");
+    if (normalised != QLatin1String("ws") && normalised != QLatin1String("wss") && !local) {
+        return WsError(WsError::InvalidUrl,
+                       QStringLiteral("The URL's protocol must be one of \"ws:\", \"wss:\", "
+                                      "\"http:\", \"https:\", or \"ws+unix:\""));
+    }
+    if (local && url.path().isEmpty())
+        return WsError(WsError::InvalidUrl, QStringLiteral("The URL's pathname is empty"));
+    if (!url.fragment().isEmpty())
+        return WsError(WsError::InvalidUrl, QStringLiteral("The URL contains a fragment identifier"));
+
+    ClientTarget result;
+    result.url = url;
+    result.local = local;
+    result.secure = normalised == QLatin1String("wss");
+    QByteArray query;
+    if (url.hasQuery())
+        query = '?' + url.query(QUrl::FullyEncoded).toLatin1();
+    if (local) {
+        // ws+unix:///path/to/socket:/request/path?query
+        const QString path = url.path(QUrl::FullyDecoded);
+        const qsizetype colon = path.indexOf(QLatin1Char(':'));
+        result.host = colon < 0 ? path : path.left(colon);
+        QByteArray resource = colon < 0 ? QByteArray() : path.mid(colon + 1).toUtf8();
+        result.resource = (resource.isEmpty() ? QByteArray("/") : resource) + query;
+        result.hostHeader = "localhost";
+    } else {
+        if (url.host().isEmpty())
+            return invalidUrl(input.toString());
+        const quint16 defaultPort = result.secure ? 443 : 80;
+        result.host = url.host();
+        result.port = quint16(url.port(defaultPort));
+        const QByteArray host = url.host(QUrl::FullyEncoded).toLatin1();
+        result.hostHeader = host.contains(':') ? '[' + host + ']' : host;
+        if (result.port != defaultPort)
+            result.hostHeader += ':' + QByteArray::number(result.port);
+        const QByteArray path = url.path(QUrl::FullyEncoded).toLatin1();
+        result.resource = (path.isEmpty() ? QByteArray("/") : path) + query;
+    }
+    *target = result;
+    return {};
+}
+
+ClientHandshake::ClientHandshake(const WsClientOptions &options, const Listeners &listeners,
+                                 QObject *parent)
+    : QObject(parent), m_options(options), m_listeners(listeners)
+{
+    m_timeout.setSingleShot(true);
+    connect(&m_timeout, &QTimer::timeout, this, [this] {
+        fail(WsError(WsError::HandshakeTimeout, QStringLiteral("Opening handshake has timed out")));
+    });
+}
+
+ClientHandshake::~ClientHandshake()
+{
+    releaseTransport();
+}
+
+WsError ClientHandshake::start(const QUrl &url, const QStringList &protocols,
+                               const QByteArray &extensionOffer)
+{
+    if (m_options.protocolVersion != 8 && m_options.protocolVersion != 13) {
+        return WsError(WsError::InvalidArgument,
+                       QStringLiteral("Unsupported protocol version: %1 (supported versions: 8, 13)")
+                               .arg(m_options.protocolVersion));
+    }
+    ClientTarget target;
+    if (const WsError error = resolveClientTarget(url, &target); error.isError())
+        return error;
+
+    core::ClientHandshakeRequest request;
+    request.host = target.hostHeader;
+    request.resource = target.resource;
+    request.key = core::generateWebSocketKey();
+    request.protocolVersion = m_options.protocolVersion;
+    request.origin = m_options.origin.toUtf8();
+    for (const QString &protocol : protocols)
+        request.protocols.append(protocol.toUtf8());
+    request.extensionOffer = extensionOffer;
+    request.headers = m_options.headers;
+    // The URL's user info wins over the auth option, as in ws.
+    const QString auth = url.userInfo().isEmpty() ? m_options.auth
+                                                   : url.userName() + QLatin1Char(':') + url.password();
+    if (!auth.isEmpty() && !request.headers.contains("Authorization"))
+        request.headers.append("Authorization", "Basic " + auth.toUtf8().toBase64());
+    if (const WsError error = core::validateClientRequest(request); error.isError())
+        return error;
+
+    m_protocols = protocols;
+    m_extensionOffer = extensionOffer;
+    m_target = target;
+    m_firstTarget = target;
+    m_request = request;
+    connectTransport();
+    return {};
+}
+
+void ClientHandshake::connectTransport()
+{
+    m_parser.emplace(core::HttpHeadParser::Kind::Response);
+    const auto sendRequest = [this] {
+        qCDebug(lcHandshake) << "connected to" << m_target.url << "- sending the upgrade request";
+        m_transport->device()->write(core::buildClientRequest(m_request));
+    };
+
+    if (m_target.local) {
+        auto *socket = new QLocalSocket;
+        m_transport = Transport::create(socket, this);
+        connect(socket, &QLocalSocket::connected, this, sendRequest);
+        socket->connectToServer(m_target.host);
+    } else {
+        QTcpSocket *socket = m_target.secure ? new QSslSocket : new QTcpSocket;
+        m_transport = Transport::create(socket, this);
+        if (!m_options.localAddress.isNull())
+            socket->bind(m_options.localAddress);
+        if (auto *ssl = qobject_cast<QSslSocket *>(socket)) {
+            connect(ssl, &QSslSocket::encrypted, this, sendRequest);
+            connect(ssl, &QSslSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
+                QStringList messages;
+                for (const QSslError &error : errors)
+                    messages.append(error.errorString());
+                fail(WsError(WsError::TlsError, messages.join(QStringLiteral("; "))));
+            });
+            ssl->connectToHostEncrypted(m_target.host, m_target.port);
+        } else {
+            connect(socket, &QTcpSocket::connected, this, [socket, sendRequest] {
+                socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+                sendRequest();
+            });
+            socket->connectToHost(m_target.host, m_target.port);
+        }
+    }
+    connect(m_transport->device(), &QIODevice::readyRead, this, &ClientHandshake::onReadyRead);
+    connect(m_transport, &Transport::errorOccurred, this, [this](const QString &message) {
+        fail(WsError(WsError::ConnectionError, message));
+    });
+    connect(m_transport, &Transport::disconnected, this, [this] {
+        if (m_readingBody)
+            finishUnexpected();
+        else
+            fail(WsError(WsError::ConnectionError, QStringLiteral("socket hang up")));
+    });
+    if (m_options.handshakeTimeout > 0)
+        m_timeout.start(m_options.handshakeTimeout);
+}
+
+void ClientHandshake::onReadyRead()
+{
+    if (m_done || !m_transport)
+        return;
+    QByteArray data = m_transport->device()->readAll();
+    if (m_readingBody) {
+        collectBody(data);
+        return;
+    }
+    const qsizetype used = m_parser->feed(data.constData(), data.size());
+    switch (m_parser->status()) {
+    case core::HttpHeadParser::Status::NeedMore:
+        return;
+    case core::HttpHeadParser::Status::Failed:
+        fail(WsError(WsError::HandshakeFailed, m_parser->errorMessage()));
+        return;
+    case core::HttpHeadParser::Status::Complete:
+        handleResponse(data.mid(used));
+        return;
+    }
+}
+
+void ClientHandshake::handleResponse(QByteArray rest)
+{
+    const WsHttpResponse &response = m_parser->response();
+    qCDebug(lcHandshake) << "response" << response.statusCode << response.reasonPhrase;
+    // Node's rule for an upgrade: 101 with an Upgrade header and Connection: upgrade.
+    const bool upgrade = response.statusCode == 101 && response.headers.contains("Upgrade")
+            && core::headerListContains(response.headers.combinedValue("Connection"), "upgrade");
+    if (upgrade) {
+        handleUpgrade(rest);
+        return;
+    }
+    const QByteArray location = response.headers.value("Location");
+    if (m_options.followRedirects && response.statusCode >= 300 && response.statusCode < 400
+        && !location.isNull()) {
+        followRedirect(location);
+        return;
+    }
+    if (m_listeners.unexpectedResponse && m_listeners.unexpectedResponse()) {
+        m_response = response;
+        const QByteArray length = response.headers.value("Content-Length");
+        bool ok = false;
+        m_bodyExpected = length.trimmed().toLongLong(&ok);
+        if (!ok)
+            m_bodyExpected = -1;
+        m_readingBody = true;
+        collectBody(rest);
+        return;
+    }
+    fail(WsError(WsError::UnexpectedResponse,
+                 QStringLiteral("Unexpected server response: %1").arg(response.statusCode)));
+}
+
+void ClientHandshake::handleUpgrade(const QByteArray &rest)
+{
+    const WsHttpResponse response = m_parser->response();
+    QPointer<ClientHandshake> guard(this);
+    Q_EMIT upgraded(response);
+    if (!guard || m_done)
+        return;
+
+    QList<QByteArray> offered;
+    QList<core::ExtensionOffer> offers;
+    QString ignored;
+    if (!m_extensionOffer.isEmpty() && core::parseExtensions(m_extensionOffer, &offers, &ignored)) {
+        for (const core::ExtensionOffer &offer : offers)
+            offered.append(offer.name);
+    }
+    core::ClientHandshakeResult result;
+    if (const WsError error = core::verifyServerResponse(response, m_request, offered, &result);
+        error.isError()) {
+        fail(error);
+        return;
+    }
+    m_done = true;
+    m_timeout.stop();
+    Transport *transport = m_transport;
+    m_transport = nullptr;
+    transport->disconnect(this);
+    transport->device()->disconnect(this);
+    transport->setParent(nullptr);
+    Q_EMIT succeeded(transport, response, rest, result);
+}
+
+void ClientHandshake::followRedirect(const QByteArray &location)
+{
+    if (++m_redirects > m_options.maxRedirects) {
+        fail(WsError(WsError::TooManyRedirects, QStringLiteral("Maximum redirects exceeded")));
+        return;
+    }
+    const QUrl relative = QUrl::fromEncoded(location, QUrl::StrictMode);
+    if (!relative.isValid()) {
+        fail(invalidUrl(QString::fromLatin1(location)));
+        return;
+    }
+    ClientTarget target;
+    if (const WsError error = resolveClientTarget(m_target.url.resolved(relative), &target);
+        error.isError()) {
+        fail(error);
+        return;
+    }
+
+    const bool listening = m_listeners.redirect && m_listeners.redirect();
+    if (!listening) {
+        const bool sameHost = target.local == m_target.local && target.host == m_target.host
+                && (target.local || target.port == m_target.port);
+        // Credentials never follow a redirect to another host, nor a downgrade to plain text.
+        if (!sameHost || (m_target.secure && !target.secure)) {
+            m_request.headers.remove("Authorization");
+            m_request.headers.remove("Cookie");
+        }
+    }
+    m_request.host = target.hostHeader;
+    m_request.resource = target.resource;
+    m_request.key = core::generateWebSocketKey();
+
+    WsHttpRequest request;
+    request.method = "GET";
+    request.target = target.resource;
+    request.headers = m_request.headers;
+    QPointer<ClientHandshake> guard(this);
+    Q_EMIT redirected(target.url, &request);
+    if (!guard || m_done)
+        return;
+    m_request.headers = request.headers;
+    if (const WsError error = core::validateClientRequest(m_request); error.isError()) {
+        fail(error);
+        return;
+    }
+
+    qCDebug(lcHandshake) << "redirected to" << target.url;
+    releaseTransport();
+    m_target = target;
+    connectTransport();
+}
+
+void ClientHandshake::collectBody(const QByteArray &rest)
+{
+    const qint64 room = kMaxResponseBody - m_response.body.size();
+    m_response.body += rest.left(qsizetype(qMax<qint64>(room, 0)));
+    if (m_bodyExpected >= 0 && m_response.body.size() >= qMin(m_bodyExpected, kMaxResponseBody))
+        finishUnexpected();
+}
+
+void ClientHandshake::finishUnexpected()
+{
+    if (m_done)
+        return;
+    m_done = true;
+    m_timeout.stop();
+    releaseTransport();
+    QPointer<ClientHandshake> guard(this);
+    Q_EMIT unexpectedResponse(m_response);
+    if (guard)
+        Q_EMIT failed(WsError());
+}
+
+void ClientHandshake::abort()
+{
+    fail(WsError(WsError::HandshakeFailed,
+                 QStringLiteral("WebSocket was closed before the connection was established")));
+}
+
+void ClientHandshake::fail(const WsError &error)
+{
+    if (m_done)
+        return;
+    m_done = true;
+    m_timeout.stop();
+    releaseTransport();
+    qCDebug(lcHandshake) << "handshake failed:" << error;
+    Q_EMIT failed(error);
+}
+
+void ClientHandshake::releaseTransport()
+{
+    if (!m_transport)
+        return;
+    Transport *transport = m_transport;
+    m_transport = nullptr;
+    transport->disconnect(this);
+    transport->device()->disconnect(this);
+    transport->destroy();
+    transport->deleteLater();
+}
+
+} // namespace wsqt::transport

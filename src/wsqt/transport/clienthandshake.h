@@ -1,0 +1,102 @@
+#pragma once
+
+// The client's opening handshake as ws runs it: URL checks, connecting,
+// the request, the response, redirects and the handshake timeout. On success
+// it hands the connected transport and the bytes after the response over.
+
+#include "core/handshake.h"
+#include "core/http.h"
+
+#include <wsqt/wserror.h>
+#include <wsqt/wshttp.h>
+#include <wsqt/wsoptions.h>
+
+#include <QtCore/qobject.h>
+#include <QtCore/qpointer.h>
+#include <QtCore/qtimer.h>
+#include <QtCore/qurl.h>
+
+#include <functional>
+#include <optional>
+
+namespace wsqt::transport {
+
+class Transport;
+
+// Where a ws:// or ws+unix:// URL leads.
+struct ClientTarget
+{
+    QUrl url;                   // normalised: http -> ws, https -> wss
+    bool secure = false;
+    bool local = false;         // ws+unix
+    QString host;               // TCP host, or the socket path for ws+unix
+    quint16 port = 0;
+    QByteArray hostHeader;
+    QByteArray resource;        // path and query
+};
+
+// Checks a URL as ws's constructor does and works out where it leads.
+WsError resolveClientTarget(const QUrl &url, ClientTarget *target);
+
+class ClientHandshake : public QObject
+{
+    Q_OBJECT
+
+public:
+    struct Listeners
+    {
+        std::function<bool()> redirect;            // is a redirected() receiver connected?
+        std::function<bool()> unexpectedResponse;  // is an unexpectedResponse() receiver connected?
+    };
+
+    ClientHandshake(const WsClientOptions &options, const Listeners &listeners,
+                    QObject *parent = nullptr);
+    ~ClientHandshake() override;
+
+    // Validates as ws's constructor does (nothing happens on an error), then
+    // starts connecting. `extensionOffer` is the Sec-WebSocket-Extensions value.
+    WsError start(const QUrl &url, const QStringList &protocols, const QByteArray &extensionOffer);
+    // Stops with "WebSocket was closed before the connection was established".
+    void abort();
+
+    QUrl url() const { return m_target.url; }
+    const core::ClientHandshakeRequest &request() const { return m_request; }
+
+Q_SIGNALS:
+    void upgraded(const WsHttpResponse &response);
+    void redirected(const QUrl &url, WsHttpRequest *request);
+    void unexpectedResponse(const WsHttpResponse &response);
+    // Hands over the transport (now owned by the receiver of this signal).
+    void succeeded(wsqt::transport::Transport *transport, const WsHttpResponse &response,
+                   const QByteArray &head, const core::ClientHandshakeResult &result);
+    void failed(const WsError &error);
+
+private:
+    void connectTransport();
+    void onReadyRead();
+    void handleResponse(QByteArray rest);
+    void handleUpgrade(const QByteArray &rest);
+    void followRedirect(const QByteArray &location);
+    void collectBody(const QByteArray &rest);
+    void finishUnexpected();
+    void fail(const WsError &error);
+    void releaseTransport();
+
+    WsClientOptions m_options;
+    Listeners m_listeners;
+    QStringList m_protocols;
+    QByteArray m_extensionOffer;
+    ClientTarget m_target;
+    ClientTarget m_firstTarget;
+    core::ClientHandshakeRequest m_request;
+    std::optional<core::HttpHeadParser> m_parser;
+    WsHttpResponse m_response;
+    bool m_readingBody = false;        // an unexpected response's body is being read
+    qint64 m_bodyExpected = -1;        // its Content-Length, -1 when it ends with the connection
+    int m_redirects = 0;
+    bool m_done = false;
+    QPointer<Transport> m_transport;
+    QTimer m_timeout;
+};
+
+} // namespace wsqt::transport

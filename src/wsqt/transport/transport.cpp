@@ -1,0 +1,174 @@
+#include "transport.h"
+
+#include <QtNetwork/qabstractsocket.h>
+#include <QtNetwork/qlocalsocket.h>
+#include <QtNetwork/qsslsocket.h>
+
+#include <sys/socket.h>
+
+#include <functional>
+#include <memory>
+
+namespace wsqt::transport {
+
+namespace {
+
+// Ends a socket like Node's socket.end(): once the write buffer is empty,
+// shutdown(SHUT_WR) sends a FIN and the socket stays readable until the peer
+// closes its side.
+void halfCloseWhenFlushed(QIODevice *device, qintptr descriptor, const std::function<void()> &fallback)
+{
+    const auto shutdownNow = [descriptor, fallback] {
+        if (descriptor < 0 || ::shutdown(int(descriptor), SHUT_WR) != 0)
+            fallback();
+    };
+    if (device->bytesToWrite() == 0) {
+        shutdownNow();
+        return;
+    }
+    auto connection = std::make_shared<QMetaObject::Connection>();
+    *connection = QObject::connect(device, &QIODevice::bytesWritten, device, [=] {
+        if (device->bytesToWrite() > 0)
+            return;
+        QObject::disconnect(*connection);
+        shutdownNow();
+    });
+}
+
+class TcpTransport final : public Transport
+{
+public:
+    TcpTransport(QAbstractSocket *socket, QObject *parent) : Transport(socket, parent), m_socket(socket)
+    {
+        socket->setParent(this);
+        connect(socket, &QAbstractSocket::disconnected, this, &TcpTransport::emitDisconnectedOnce);
+        connect(socket, &QAbstractSocket::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
+            // The peer closing is the normal end, reported by disconnected().
+            if (error != QAbstractSocket::RemoteHostClosedError)
+                Q_EMIT errorOccurred(m_socket->errorString());
+            if (m_socket->state() == QAbstractSocket::UnconnectedState)
+                emitDisconnectedOnce();
+        });
+    }
+
+    bool isSecure() const override
+    {
+        auto *ssl = qobject_cast<QSslSocket *>(m_socket);
+        return ssl && ssl->isEncrypted();
+    }
+
+    void end() override
+    {
+        if (m_socket->state() != QAbstractSocket::ConnectedState) {
+            destroy();
+            return;
+        }
+        if (isSecure()) {
+            m_socket->disconnectFromHost();
+            return;
+        }
+        halfCloseWhenFlushed(m_socket, m_socket->socketDescriptor(),
+                             [socket = m_socket] { socket->disconnectFromHost(); });
+    }
+
+    void destroy() override
+    {
+        m_socket->abort();
+        emitDisconnectedOnce();
+    }
+
+    QHostAddress peerAddress() const override { return m_socket->peerAddress(); }
+    quint16 peerPort() const override { return m_socket->peerPort(); }
+    QHostAddress localAddress() const override { return m_socket->localAddress(); }
+    quint16 localPort() const override { return m_socket->localPort(); }
+    QString peerName() const override { return m_socket->peerName(); }
+
+private:
+    QAbstractSocket *m_socket;
+};
+
+class LocalTransport final : public Transport
+{
+public:
+    LocalTransport(QLocalSocket *socket, QObject *parent) : Transport(socket, parent), m_socket(socket)
+    {
+        socket->setParent(this);
+        connect(socket, &QLocalSocket::disconnected, this, &LocalTransport::emitDisconnectedOnce);
+        connect(socket, &QLocalSocket::errorOccurred, this, [this](QLocalSocket::LocalSocketError error) {
+            if (error != QLocalSocket::PeerClosedError)
+                Q_EMIT errorOccurred(m_socket->errorString());
+            if (m_socket->state() == QLocalSocket::UnconnectedState)
+                emitDisconnectedOnce();
+        });
+    }
+
+    void end() override
+    {
+        if (m_socket->state() != QLocalSocket::ConnectedState) {
+            destroy();
+            return;
+        }
+        halfCloseWhenFlushed(m_socket, m_socket->socketDescriptor(),
+                             [socket = m_socket] { socket->disconnectFromServer(); });
+    }
+
+    void destroy() override
+    {
+        m_socket->abort();
+        emitDisconnectedOnce();
+    }
+
+    QString peerName() const override { return m_socket->fullServerName(); }
+
+private:
+    QLocalSocket *m_socket;
+};
+
+} // namespace
+
+Transport::Transport(QIODevice *device, QObject *parent) : QObject(parent), m_device(device) { }
+
+Transport::~Transport() = default;
+
+Transport *Transport::create(QAbstractSocket *socket, QObject *parent)
+{
+    return new TcpTransport(socket, parent);
+}
+
+Transport *Transport::create(QLocalSocket *socket, QObject *parent)
+{
+    return new LocalTransport(socket, parent);
+}
+
+Transport *Transport::create(QIODevice *device, QObject *parent)
+{
+    if (auto *socket = qobject_cast<QAbstractSocket *>(device))
+        return create(socket, parent);
+    if (auto *socket = qobject_cast<QLocalSocket *>(device))
+        return create(socket, parent);
+    return nullptr;
+}
+
+bool Transport::isConnected() const
+{
+    if (auto *socket = qobject_cast<QAbstractSocket *>(m_device))
+        return socket->state() == QAbstractSocket::ConnectedState;
+    if (auto *socket = qobject_cast<QLocalSocket *>(m_device))
+        return socket->state() == QLocalSocket::ConnectedState;
+    return false;
+}
+
+qint64 Transport::bytesToWrite() const
+{
+    return m_device->bytesToWrite();
+}
+
+void Transport::emitDisconnectedOnce()
+{
+    if (m_disconnectedEmitted)
+        return;
+    m_disconnectedEmitted = true;
+    Q_EMIT disconnected();
+}
+
+} // namespace wsqt::transport

@@ -1,0 +1,62 @@
+#pragma once
+
+// The byte stream under a WebSocket: a TCP, TLS or local socket behind one
+// small interface, so the rest of the transport layer never asks which.
+
+#include <QtCore/qobject.h>
+#include <QtCore/qpointer.h>
+#include <QtNetwork/qhostaddress.h>
+
+class QAbstractSocket;
+class QIODevice;
+class QLocalSocket;
+
+namespace wsqt::transport {
+
+class Transport : public QObject
+{
+    Q_OBJECT
+
+public:
+    // Takes ownership of the socket (it becomes the transport's child).
+    static Transport *create(QAbstractSocket *socket, QObject *parent = nullptr);
+    static Transport *create(QLocalSocket *socket, QObject *parent = nullptr);
+    // For a socket of either kind behind a QIODevice pointer; null otherwise.
+    static Transport *create(QIODevice *device, QObject *parent = nullptr);
+
+    ~Transport() override;
+
+    QIODevice *device() const { return m_device; }
+    bool isConnected() const;
+    // True for TLS.
+    virtual bool isSecure() const { return false; }
+
+    // Writes what is buffered, then ends the sending side (a TCP FIN, or the
+    // TLS close_notify) and waits for the peer to close: disconnected() follows.
+    virtual void end() = 0;
+    // Closes at once, discarding what is buffered: disconnected() follows.
+    virtual void destroy() = 0;
+
+    virtual QHostAddress peerAddress() const { return {}; }
+    virtual quint16 peerPort() const { return 0; }
+    virtual QHostAddress localAddress() const { return {}; }
+    virtual quint16 localPort() const { return 0; }
+    // The peer's name for a local socket, the host otherwise.
+    virtual QString peerName() const = 0;
+
+    qint64 bytesToWrite() const;
+
+Q_SIGNALS:
+    void disconnected();
+    void errorOccurred(const QString &message);
+
+protected:
+    explicit Transport(QIODevice *device, QObject *parent);
+    void emitDisconnectedOnce();
+
+private:
+    QIODevice *m_device;
+    bool m_disconnectedEmitted = false;
+};
+
+} // namespace wsqt::transport

@@ -1,0 +1,92 @@
+#include "upgradereader.h"
+
+#include "core/handshake.h"
+#include "logging.h"
+#include "transport.h"
+
+namespace wsqt::transport {
+
+void respondAndClose(Transport *transport, const QByteArray &response)
+{
+    QObject::connect(transport, &Transport::disconnected, transport, &QObject::deleteLater);
+    transport->device()->write(response);
+    transport->end();
+}
+
+UpgradeReader::UpgradeReader(Transport *transport, int timeoutMs, QObject *parent)
+    : QObject(parent), m_transport(transport), m_parser(core::HttpHeadParser::Kind::Request)
+{
+    transport->setParent(this);
+    connect(transport->device(), &QIODevice::readyRead, this, &UpgradeReader::onReadyRead);
+    connect(transport, &Transport::disconnected, this, [this] {
+        if (m_done)
+            return;
+        m_done = true;
+        Q_EMIT finished();
+    });
+    if (timeoutMs > 0) {
+        m_timeout.setSingleShot(true);
+        connect(&m_timeout, &QTimer::timeout, this, [this] {
+            qCDebug(lcServer) << "opening handshake timed out";
+            reject(408, QByteArray());
+        });
+        m_timeout.start(timeoutMs);
+    }
+    // Bytes may have arrived before this object existed.
+    if (transport->device()->bytesAvailable() > 0)
+        QMetaObject::invokeMethod(this, &UpgradeReader::onReadyRead, Qt::QueuedConnection);
+}
+
+UpgradeReader::~UpgradeReader() = default;
+
+Transport *UpgradeReader::takeTransport()
+{
+    m_timeout.stop();
+    m_done = true;
+    Transport *transport = m_transport;
+    transport->disconnect(this);
+    transport->device()->disconnect(this);
+    transport->setParent(nullptr);
+    return transport;
+}
+
+void UpgradeReader::reject(int status, const QByteArray &message)
+{
+    if (m_done)
+        return;
+    Transport *transport = takeTransport();
+    respondAndClose(transport, core::buildErrorResponse(status, message));
+    Q_EMIT finished();
+}
+
+void UpgradeReader::onReadyRead()
+{
+    if (m_done)
+        return;
+    QIODevice *device = m_transport->device();
+    // Only the head is consumed here; what follows stays for the connection.
+    while (device->bytesAvailable() > 0 && m_parser.status() == core::HttpHeadParser::Status::NeedMore) {
+        char buffer[4096];
+        const qint64 peeked = device->peek(buffer, sizeof buffer);
+        if (peeked <= 0)
+            break;
+        const qsizetype used = m_parser.feed(buffer, qsizetype(peeked));
+        device->skip(used);
+    }
+    switch (m_parser.status()) {
+    case core::HttpHeadParser::Status::NeedMore:
+        return;
+    case core::HttpHeadParser::Status::Failed:
+        qCDebug(lcServer) << "bad request head:" << m_parser.errorStatus() << m_parser.errorMessage();
+        reject(m_parser.errorStatus(), m_parser.errorMessage().toUtf8());
+        return;
+    case core::HttpHeadParser::Status::Complete:
+        break;
+    }
+    if (m_requestRead)
+        return;
+    m_requestRead = true;
+    Q_EMIT requestRead(m_parser.request(), device->readAll());
+}
+
+} // namespace wsqt::transport

@@ -1,0 +1,156 @@
+#pragma once
+
+// Option value types, the counterparts of ws's option objects. Every default
+// is ws's default.
+
+#include <wsqt/wserror.h>
+#include <wsqt/wshttp.h>
+
+#include <QtCore/qbytearray.h>
+#include <QtCore/qstring.h>
+#include <QtCore/qstringlist.h>
+#include <QtNetwork/qhostaddress.h>
+
+#include <functional>
+#include <optional>
+
+class QTcpServer;
+class WsSocket;
+
+// permessage-deflate (RFC 7692), ws's perMessageDeflate object.
+struct WSQT_EXPORT WsDeflateOptions
+{
+    // Window bits values: 8..15, or one of these.
+    enum WindowBits {
+        // Not set: an offered value is used, or (client_max_window_bits) the
+        // client offers the parameter without a value.
+        DefaultWindowBits = 0,
+        // ws's `false`: the parameter is not offered, nor accepted.
+        NoWindowBits = -1,
+    };
+
+    bool serverNoContextTakeover = false;
+    bool clientNoContextTakeover = false;
+    int serverMaxWindowBits = DefaultWindowBits;
+    int clientMaxWindowBits = DefaultWindowBits;
+    // Messages smaller than this are sent uncompressed when the sender's own
+    // context takeover is off (as ws); with a fragmented message the first
+    // fragment decides.
+    int threshold = 1024;
+    // Compression work at most this many messages at a time on worker threads.
+    int concurrencyLimit = 10;
+
+    struct Zlib
+    {
+        int level = -1;         // Z_DEFAULT_COMPRESSION
+        int memLevel = 8;
+        int strategy = 0;       // Z_DEFAULT_STRATEGY
+        int windowBits = 15;    // used when not negotiated
+        int chunkSize = 16384;
+    };
+    Zlib zlibDeflateOptions;
+    Zlib zlibInflateOptions;
+};
+
+// Limits and behaviour shared by both roles.
+struct WSQT_EXPORT WsConnectionOptions
+{
+    // The largest message in bytes, after decompression; 0 for no limit.
+    qint64 maxPayload = 100 * 1024 * 1024;
+    // The most frames one message may span (WS_ERR_TOO_MANY_BUFFERED_PARTS); 0 for no limit.
+    quint32 maxFragments = 131072;
+    bool skipUTF8Validation = false;
+    bool autoPong = true;
+    // Milliseconds to wait for the peer to finish the closing handshake
+    // before the connection is destroyed.
+    int closeTimeout = 30000;
+};
+
+// ws's `new WebSocket(address, protocols, options)` options.
+struct WSQT_EXPORT WsClientOptions : WsConnectionOptions
+{
+    bool followRedirects = false;
+    int maxRedirects = 10;
+    // Milliseconds for the opening handshake, reset after each redirect; 0 for none.
+    int handshakeTimeout = 0;
+    // Origin (Sec-WebSocket-Origin with protocolVersion 8).
+    QString origin;
+    int protocolVersion = 13;
+    // Fills the 4-byte masking key of each frame; default: strong random bytes.
+    std::function<void(uchar *key)> generateMask;
+    // Offered by default, as in ws; std::nullopt to not offer it.
+    std::optional<WsDeflateOptions> perMessageDeflate = WsDeflateOptions();
+    // Extra request header fields; they replace defaults of the same name.
+    WsHttpHeaders headers;
+    // "user:password" for Basic authorization; the URL's user info wins.
+    QString auth;
+    // Bind the connection to this local address (null: any).
+    QHostAddress localAddress;
+};
+
+// What verifyClient is told about a connection attempt.
+struct WSQT_EXPORT WsVerifyClientInfo
+{
+    QString origin;
+    bool secure = false;
+    WsHttpRequest request;
+    QHostAddress peerAddress;
+    quint16 peerPort = 0;
+};
+
+// The answer of verifyClient's callback form.
+struct WSQT_EXPORT WsVerifyClientResult
+{
+    bool accept = true;
+    int code = 401;
+    QString message;        // empty: the reason phrase of `code`
+    WsHttpHeaders headers;
+};
+
+// ws's `new WebSocketServer(options)` options.
+struct WSQT_EXPORT WsServerOptions : WsConnectionOptions
+{
+    static constexpr int NoPort = -1;
+
+    // Exactly one of port, server and noServer.
+    int port = NoPort;              // 0 picks a free port
+    QTcpServer *server = nullptr;   // owned by the application
+    bool noServer = false;
+
+    QHostAddress host = QHostAddress::Any;
+    int backlog = -1;               // -1: the system's default
+    QString path;                   // only this path (query ignored), when not empty
+    bool clientTracking = true;
+    // Milliseconds a client has to complete its opening handshake.
+    int handshakeTimeout = 10000;
+    // Off by default, as in ws.
+    std::optional<WsDeflateOptions> perMessageDeflate;
+
+    // Chooses the subprotocol among the client's; an empty result sends none.
+    // Without it the client's first one is chosen.
+    std::function<QString(const QStringList &protocols, const WsHttpRequest &request)> handleProtocols;
+    // Accepts or refuses a client (refused: 401 Unauthorized).
+    std::function<bool(const WsVerifyClientInfo &info)> verifyClient;
+    // The callback form: decide later, with a status, message and headers.
+    // When set it is used instead of verifyClient.
+    std::function<void(const WsVerifyClientInfo &info,
+                       std::function<void(const WsVerifyClientResult &result)> done)>
+            verifyClientAsync;
+    // Creates the WsSocket of each connection (ws's `WebSocket` option), for a subclass.
+    std::function<WsSocket *()> webSocketFactory;
+};
+
+// ws's send() options.
+struct WSQT_EXPORT WsSendOptions
+{
+    // Default: binary for QByteArray data, text for sendText().
+    std::optional<bool> binary;
+    // Compress when permessage-deflate was negotiated.
+    bool compress = true;
+    // False sends a fragment; the message ends with a send whose fin is true.
+    bool fin = true;
+    // Default: masked from a client, unmasked from a server.
+    std::optional<bool> mask;
+};
+
+Q_DECLARE_METATYPE(WsVerifyClientInfo)

@@ -1,0 +1,369 @@
+#include <wsqt/wsserver.h>
+
+#include "core/handshake.h"
+#include "core/http.h"
+#include "transport/logging.h"
+#include "transport/transport.h"
+#include "transport/upgradereader.h"
+#include "wssocket_p.h"
+
+#include <QtCore/qmetaobject.h>
+#include <QtCore/qpointer.h>
+#include <QtNetwork/qtcpserver.h>
+#include <QtNetwork/qtcpsocket.h>
+
+using namespace wsqt;
+
+namespace {
+
+// ws's internal HTTP server answers anything that is not an upgrade with this.
+const QByteArray kUpgradeRequired = "HTTP/1.1 426 Upgrade Required\r\n"
+                                    "Content-Length: 16\r\n"
+                                    "Content-Type: text/plain\r\n"
+                                    "Connection: close\r\n"
+                                    "\r\n"
+                                    "Upgrade Required";
+
+// Node hands a request to its 'upgrade' listeners only with both headers.
+bool isUpgradeRequest(const WsHttpRequest &request)
+{
+    return request.headers.contains("Upgrade")
+            && core::headerListContains(request.headers.combinedValue("Connection"), "upgrade");
+}
+
+} // namespace
+
+class WsServerPrivate
+{
+public:
+    enum class State { Running, Closing, Closed };
+    using UpgradeCallback = std::function<void(WsSocket *, const WsHttpRequest &)>;
+
+    explicit WsServerPrivate(WsServer *q) : q(q) { }
+
+    void acceptPending();
+    void upgrade(const WsHttpRequest &request, transport::Transport *transport, const QByteArray &head,
+                 const UpgradeCallback &callback);
+    void refuse(transport::Transport *transport, const core::HandshakeRejection &rejection,
+                const WsHttpRequest &request);
+    void complete(const WsHttpRequest &request, const core::UpgradeRequest &upgrade,
+                  transport::Transport *transport, const QByteArray &head, const UpgradeCallback &callback);
+    void forget(WsSocket *socket);
+    void maybeFinishClose();
+    void emitLater(const std::function<void()> &emitter);
+
+    WsServer *q;
+    WsServerOptions options;
+    State state = State::Running;
+    WsError error;
+    QTcpServer *tcpServer = nullptr;
+    bool ownsServer = false;
+    QList<WsSocket *> connections;
+    QList<std::function<void(const WsError &)>> closeCallbacks;
+};
+
+void WsServerPrivate::emitLater(const std::function<void()> &emitter)
+{
+    QMetaObject::invokeMethod(q, emitter, Qt::QueuedConnection);
+}
+
+void WsServerPrivate::acceptPending()
+{
+    while (QTcpSocket *socket = tcpServer->nextPendingConnection()) {
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        transport::Transport *transport = transport::Transport::create(socket);
+        auto *reader = new transport::UpgradeReader(transport, options.handshakeTimeout, q);
+        QObject::connect(reader, &transport::UpgradeReader::finished, reader, &QObject::deleteLater);
+        QObject::connect(reader, &transport::UpgradeReader::requestRead, q,
+                         [this, reader](const WsHttpRequest &request, const QByteArray &head) {
+                             if (!isUpgradeRequest(request)) {
+                                 qCDebug(lcServer) << "not an upgrade request:" << request.method << request.target;
+                                 transport::respondAndClose(reader->takeTransport(), kUpgradeRequired);
+                                 reader->deleteLater();
+                                 return;
+                             }
+                             transport::Transport *transport = reader->takeTransport();
+                             reader->deleteLater();
+                             transport->setParent(q);
+                             upgrade(request, transport, head, [this](WsSocket *socket, const WsHttpRequest &request) {
+                                 Q_EMIT q->newConnection(socket, request);
+                             });
+                         });
+    }
+}
+
+void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport *transport,
+                              const QByteArray &head, const UpgradeCallback &callback)
+{
+    core::UpgradeRequest upgrade;
+    const core::HandshakeRejection rejection = core::validateUpgradeRequest(request, &upgrade);
+    // ws checks the path after the method, Upgrade, key and version, and
+    // before the subprotocols and extensions.
+    const bool rejectedBeforePath = rejection.isRejected()
+            && rejection.message != "Invalid Sec-WebSocket-Protocol header"
+            && rejection.message != "Invalid or unacceptable Sec-WebSocket-Extensions header";
+    if (rejectedBeforePath) {
+        refuse(transport, rejection, request);
+        return;
+    }
+    if (!q->shouldHandle(request)) {
+        qCDebug(lcServer) << "path not handled:" << request.target;
+        transport::respondAndClose(transport, core::buildErrorResponse(400, QByteArray()));
+        return;
+    }
+    if (rejection.isRejected()) {
+        refuse(transport, rejection, request);
+        return;
+    }
+
+    WsVerifyClientInfo info;
+    info.origin = QString::fromUtf8(upgrade.origin);
+    info.secure = transport->isSecure();
+    info.request = request;
+    info.peerAddress = transport->peerAddress();
+    info.peerPort = transport->peerPort();
+
+    if (options.verifyClientAsync) {
+        QPointer<WsServer> server(q);
+        QPointer<transport::Transport> guarded(transport);
+        options.verifyClientAsync(info, [=](const WsVerifyClientResult &result) {
+            if (!server || !guarded)
+                return;
+            if (!result.accept) {
+                const int code = result.code ? result.code : 401;
+                transport::respondAndClose(guarded, core::buildErrorResponse(code, result.message.toUtf8(),
+                                                                             result.headers));
+                return;
+            }
+            complete(request, upgrade, guarded, head, callback);
+        });
+        return;
+    }
+    if (options.verifyClient && !options.verifyClient(info)) {
+        transport::respondAndClose(transport, core::buildErrorResponse(401, QByteArray()));
+        return;
+    }
+    complete(request, upgrade, transport, head, callback);
+}
+
+void WsServerPrivate::refuse(transport::Transport *transport, const core::HandshakeRejection &rejection,
+                             const WsHttpRequest &request)
+{
+    qCDebug(lcServer) << "refusing the handshake:" << rejection.status << rejection.message;
+    if (q->isSignalConnected(QMetaMethod::fromSignal(&WsServer::clientError))) {
+        // The receiver answers and closes; the transport goes with the socket.
+        QObject::connect(transport, &transport::Transport::disconnected, transport, &QObject::deleteLater);
+        Q_EMIT q->clientError(WsError(WsError::HandshakeFailed, QString::fromUtf8(rejection.message)),
+                              transport->device(), request);
+        return;
+    }
+    transport::respondAndClose(transport, core::buildErrorResponse(rejection.status, rejection.message,
+                                                                   rejection.headers));
+}
+
+void WsServerPrivate::complete(const WsHttpRequest &request, const core::UpgradeRequest &upgrade,
+                               transport::Transport *transport, const QByteArray &head,
+                               const UpgradeCallback &callback)
+{
+    if (state != State::Running) {
+        transport::respondAndClose(transport, core::buildErrorResponse(503, QByteArray()));
+        return;
+    }
+    if (!transport->isConnected()) {
+        transport->destroy();
+        transport->deleteLater();
+        return;
+    }
+
+    QString protocol;
+    if (!upgrade.protocols.isEmpty()) {
+        QStringList offered;
+        for (const QByteArray &name : upgrade.protocols)
+            offered.append(QString::fromUtf8(name));
+        protocol = options.handleProtocols ? options.handleProtocols(offered, request) : offered.first();
+    }
+
+    WsSocket *socket = options.webSocketFactory ? options.webSocketFactory() : new WsSocket;
+    socket->setParent(q);
+    QList<QByteArray> lines = core::buildAcceptHeaderLines(upgrade.key, protocol.toUtf8(), QByteArray());
+    Q_EMIT q->headersPrepared(lines, request);
+    transport->device()->write(core::serializeHeaderLines(lines));
+
+    socket->d->protocol = protocol;
+    connections.append(socket);
+    QObject::connect(socket, &WsSocket::closed, q, [this, socket] { forget(socket); });
+    socket->d->attach(transport, head, core::Role::Server, options);
+    qCDebug(lcServer) << "connection open from" << socket->peerAddress() << request.target;
+    callback(socket, request);
+}
+
+void WsServerPrivate::forget(WsSocket *socket)
+{
+    connections.removeOne(socket);
+    socket->deleteLater();
+    maybeFinishClose();
+}
+
+void WsServerPrivate::maybeFinishClose()
+{
+    if (state != State::Closing)
+        return;
+    // Without tracking, an external server's close is not tied to its connections.
+    const bool waitForConnections = options.clientTracking || ownsServer;
+    if (waitForConnections && !connections.isEmpty())
+        return;
+    state = State::Closed;
+    emitLater([this] {
+        const auto callbacks = std::exchange(closeCallbacks, {});
+        QPointer<WsServer> guard(q);
+        Q_EMIT q->closed();
+        for (const auto &callback : callbacks) {
+            if (!guard)
+                return;
+            callback(WsError());
+        }
+    });
+}
+
+// ---- WsServer ---------------------------------------------------------------
+
+WsServer::WsServer(const WsServerOptions &options, QObject *parent)
+    : QObject(parent), d(new WsServerPrivate(this))
+{
+    d->options = options;
+    const int modes = int(options.port != WsServerOptions::NoPort) + int(options.server != nullptr)
+            + int(options.noServer);
+    if (modes != 1) {
+        d->error = WsError(WsError::InvalidArgument,
+                           QStringLiteral("One and only one of the \"port\", \"server\", or \"noServer\" "
+                                          "options must be specified"));
+        qCWarning(lcServer) << d->error;
+        d->state = WsServerPrivate::State::Closed;
+        d->emitLater([this] { Q_EMIT errorOccurred(d->error); });
+        return;
+    }
+    if (options.noServer)
+        return;
+
+    if (options.server) {
+        d->tcpServer = options.server;
+    } else {
+        d->tcpServer = new QTcpServer(this);
+        d->ownsServer = true;
+        if (options.backlog > 0)
+            d->tcpServer->setListenBacklogSize(options.backlog);
+    }
+    connect(d->tcpServer, &QTcpServer::newConnection, this, [this] {
+        if (d->state == WsServerPrivate::State::Running)
+            d->acceptPending();
+    });
+    connect(d->tcpServer, &QTcpServer::acceptError, this, [this] {
+        Q_EMIT errorOccurred(WsError(WsError::ServerError, d->tcpServer->errorString()));
+    });
+
+    if (d->ownsServer && !d->tcpServer->listen(options.host, quint16(options.port))) {
+        d->error = WsError(WsError::ServerError,
+                           QStringLiteral("listen on %1:%2 failed: %3")
+                                   .arg(options.host.toString())
+                                   .arg(options.port)
+                                   .arg(d->tcpServer->errorString()));
+        qCWarning(lcServer) << d->error;
+        d->state = WsServerPrivate::State::Closed;
+        d->emitLater([this] { Q_EMIT errorOccurred(d->error); });
+        return;
+    }
+    if (d->tcpServer->isListening()) {
+        qCDebug(lcServer) << "listening on" << d->tcpServer->serverAddress() << d->tcpServer->serverPort();
+        d->emitLater([this] {
+            Q_EMIT listeningChanged(true);
+            Q_EMIT listening();
+        });
+    }
+}
+
+WsServer::~WsServer() = default;
+
+const WsServerOptions &WsServer::options() const
+{
+    return d->options;
+}
+
+WsError WsServer::error() const
+{
+    return d->error;
+}
+
+bool WsServer::isListening() const
+{
+    return d->state == WsServerPrivate::State::Running && d->tcpServer && d->tcpServer->isListening();
+}
+
+WsServerAddress WsServer::address() const
+{
+    if (d->options.noServer) {
+        qCWarning(lcServer) << "address(): the server is operating in \"noServer\" mode";
+        return {};
+    }
+    if (!isListening())
+        return {};
+    WsServerAddress result;
+    result.address = d->tcpServer->serverAddress();
+    result.port = d->tcpServer->serverPort();
+    result.family = result.address.protocol() == QAbstractSocket::IPv6Protocol ? QStringLiteral("IPv6")
+                                                                               : QStringLiteral("IPv4");
+    return result;
+}
+
+QList<WsSocket *> WsServer::clients() const
+{
+    return d->options.clientTracking ? d->connections : QList<WsSocket *>();
+}
+
+void WsServer::close(std::function<void(const WsError &error)> callback)
+{
+    if (d->state == WsServerPrivate::State::Closed) {
+        d->emitLater([this, callback] {
+            QPointer<WsServer> guard(this);
+            Q_EMIT closed();
+            if (guard && callback)
+                callback(WsError(WsError::InvalidState, QStringLiteral("The server is not running")));
+        });
+        return;
+    }
+    if (callback)
+        d->closeCallbacks.append(std::move(callback));
+    if (d->state == WsServerPrivate::State::Closing)
+        return;
+    d->state = WsServerPrivate::State::Closing;
+    if (d->tcpServer) {
+        if (d->ownsServer) {
+            d->tcpServer->close();
+            Q_EMIT listeningChanged(false);
+        } else {
+            d->tcpServer->disconnect(this);
+        }
+    }
+    qCDebug(lcServer) << "closing";
+    d->maybeFinishClose();
+}
+
+void WsServer::handleUpgrade(const WsHttpRequest &request, QIODevice *socket, const QByteArray &head,
+                             std::function<void(WsSocket *, const WsHttpRequest &)> callback)
+{
+    if (socket->property("wsqt_upgrade").toBool()) {
+        qCWarning(lcServer) << "handleUpgrade() was called more than once with the same socket";
+        return;
+    }
+    transport::Transport *transport = transport::Transport::create(socket, this);
+    if (!transport) {
+        qCWarning(lcServer) << "handleUpgrade(): not a QAbstractSocket nor a QLocalSocket:" << socket;
+        return;
+    }
+    socket->setProperty("wsqt_upgrade", true);
+    d->upgrade(request, transport, head, std::move(callback));
+}
+
+bool WsServer::shouldHandle(const WsHttpRequest &request) const
+{
+    return d->options.path.isEmpty() || request.path() == d->options.path.toUtf8();
+}

@@ -1,0 +1,88 @@
+#pragma once
+
+#include <wsqt/wserror.h>
+#include <wsqt/wshttp.h>
+#include <wsqt/wsoptions.h>
+
+#include <QtCore/qlist.h>
+#include <QtCore/qobject.h>
+#include <QtNetwork/qhostaddress.h>
+
+#include <functional>
+#include <memory>
+
+class QIODevice;
+class WsSocket;
+class WsServerPrivate;
+
+// Where a server listens: ws's server.address().
+struct WSQT_EXPORT WsServerAddress
+{
+    QHostAddress address;
+    quint16 port = 0;
+    QString family;     // "IPv4" or "IPv6"
+    QString path;       // for a local (UNIX domain) socket server
+
+    bool isNull() const { return address.isNull() && path.isEmpty(); }
+};
+
+// A WebSocket server: ws's WebSocketServer. With a port it listens at once;
+// with `server` it serves the connections of an application's QTcpServer;
+// with noServer it serves only what handleUpgrade() is given.
+class WSQT_EXPORT WsServer : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(bool listening READ isListening NOTIFY listeningChanged)
+
+public:
+    explicit WsServer(const WsServerOptions &options, QObject *parent = nullptr);
+    ~WsServer() override;
+
+    const WsServerOptions &options() const;
+    // Why the server is not running, when the options were refused or
+    // listening failed; NoError otherwise.
+    WsError error() const;
+    bool isListening() const;
+
+    // The bound address; null in noServer mode (with a warning, where ws throws)
+    // and after close().
+    WsServerAddress address() const;
+    // The open connections, when clientTracking is on.
+    QList<WsSocket *> clients() const;
+
+    // Stops accepting: an internal listening socket is closed, an external
+    // server is let go; open connections stay. `callback` runs at closed(),
+    // with an error when the server was not running.
+    void close(std::function<void(const WsError &error)> callback = {});
+
+    // Completes an upgrade request read elsewhere (noServer mode: from
+    // QHttpServer or the application's own HTTP code). Takes ownership of
+    // `socket` (a QTcpSocket, QSslSocket or QLocalSocket); `head` is what
+    // followed the request head. On success `callback` gets the new
+    // connection; otherwise the client was answered with an error status.
+    void handleUpgrade(const WsHttpRequest &request, QIODevice *socket, const QByteArray &head,
+                       std::function<void(WsSocket *socket, const WsHttpRequest &request)> callback);
+
+    // Whether this server takes the request; by default, whether its path
+    // (without the query) equals the `path` option, when one is set.
+    virtual bool shouldHandle(const WsHttpRequest &request) const;
+
+Q_SIGNALS:
+    void listening();
+    void listeningChanged(bool listening);
+    // A connection is open. Server-side sockets are children of the server
+    // and delete themselves (deleteLater) after their closed() signal.
+    void newConnection(WsSocket *socket, const WsHttpRequest &request);
+    // The 101 response lines, status line first; a direct connection may edit them.
+    void headersPrepared(QList<QByteArray> &headers, const WsHttpRequest &request);
+    void errorOccurred(const WsError &error);
+    // An opening handshake failed (ws's wsClientError). With a receiver
+    // connected, nothing is written: the receiver answers on `socket` and
+    // closes it. Without one the client gets a 4xx response with the message.
+    void clientError(const WsError &error, QIODevice *socket, const WsHttpRequest &request);
+    void closed();
+
+private:
+    friend class WsServerPrivate;
+    std::unique_ptr<WsServerPrivate> d;
+};

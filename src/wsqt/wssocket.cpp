@@ -1,0 +1,557 @@
+#include "wssocket_p.h"
+
+#include "transport/clienthandshake.h"
+#include "transport/logging.h"
+
+#include <QtNetwork/qabstractsocket.h>
+#include <QtCore/qmetaobject.h>
+#include <QtNetwork/qlocalsocket.h>
+
+using namespace wsqt;
+
+namespace {
+
+// While paused the socket buffers at most this much before TCP pushes back.
+constexpr qint64 kPausedReadBufferSize = 64 * 1024;
+
+} // namespace
+
+WsSocketPrivate::WsSocketPrivate(WsSocket *q) : q(q)
+{
+    closeTimer.setSingleShot(true);
+    QObject::connect(&closeTimer, &QTimer::timeout, q, [this] {
+        qCDebug(lcSocket) << "close timeout: destroying the connection";
+        if (transport)
+            transport->destroy();
+    });
+}
+
+WsSocketPrivate::~WsSocketPrivate()
+{
+    if (transport) {
+        transport->disconnect(q);
+        transport->device()->disconnect(q);
+        transport->destroy();
+        delete transport;
+    }
+}
+
+void WsSocketPrivate::setState(WsSocket::ReadyState newState)
+{
+    if (state == newState)
+        return;
+    qCDebug(lcSocket) << q << "readyState" << state << "->" << newState;
+    state = newState;
+    Q_EMIT q->readyStateChanged(newState);
+}
+
+void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArray &head, core::Role role,
+                             const WsConnectionOptions &options, const core::MaskGenerator &generateMask)
+{
+    core::ConnectionOptions connectionOptions;
+    connectionOptions.receiver.role = role;
+    connectionOptions.receiver.maxPayload = quint64(qMax<qint64>(options.maxPayload, 0));
+    connectionOptions.receiver.maxFragments = options.maxFragments;
+    connectionOptions.receiver.skipUtf8Validation = options.skipUTF8Validation;
+    connectionOptions.receiver.keepFragments = binaryType == WsSocket::Fragments;
+    connectionOptions.autoPong = options.autoPong;
+    connectionOptions.generateMask = generateMask;
+    connection = std::make_unique<core::Connection>(connectionOptions);
+    closeTimeout = options.closeTimeout;
+    serverSide = role == core::Role::Server;
+
+    transport = newTransport;
+    transport->setParent(q);
+    QIODevice *device = transport->device();
+    QObject::connect(device, &QIODevice::readyRead, q, [this] { processInput(); });
+    QObject::connect(device, &QIODevice::bytesWritten, q, [this](qint64 bytes) { onBytesWritten(bytes); });
+    QObject::connect(transport, &transport::Transport::disconnected, q, [this] { onDisconnected(); });
+    QObject::connect(transport, &transport::Transport::errorOccurred, q, [this](const QString &message) {
+        // As ws: a socket error closes the connection (1006) without an error event.
+        qCDebug(lcSocket) << q << "transport error:" << message;
+    });
+
+    if (!head.isEmpty())
+        connection->receiveData(head.constData(), head.size());
+    setState(WsSocket::Open);
+    Q_EMIT q->opened();
+    // Messages that came with the handshake are delivered once the
+    // application had the chance to connect to messageReceived().
+    scheduleProcessInput();
+}
+
+void WsSocketPrivate::scheduleProcessInput()
+{
+    if (processScheduled)
+        return;
+    processScheduled = true;
+    QMetaObject::invokeMethod(q, [this] {
+        processScheduled = false;
+        processInput();
+    }, Qt::QueuedConnection);
+}
+
+void WsSocketPrivate::processInput()
+{
+    if (!connection || processing)
+        return;
+    QPointer<WsSocket> guard(q);
+    processing = true;
+    while (!paused && connection) {
+        core::ReceiverEvent event;
+        if (connection->nextEvent(&event)) {
+            flush();
+            dispatch(event);
+            if (!guard)
+                return;
+            continue;
+        }
+        if (!transport)
+            break;
+        QIODevice *device = transport->device();
+        const qint64 available = device->bytesAvailable();
+        if (available <= 0)
+            break;
+        if (connection->isReceiverStopped()) {
+            // Nothing after a close frame or an error is parsed.
+            device->skip(available);
+            continue;
+        }
+        const core::Receiver::InputBuffer buffer = connection->inputBuffer(qsizetype(available));
+        const qint64 read = device->read(buffer.data, buffer.size);
+        connection->commitInput(qsizetype(qMax<qint64>(read, 0)));
+        if (read <= 0)
+            break;
+    }
+    processing = false;
+}
+
+void WsSocketPrivate::dispatch(core::ReceiverEvent &event)
+{
+    switch (event.type) {
+    case core::ReceiverEvent::Message:
+        if (binaryType == WsSocket::Fragments) {
+            if (!event.asFragments && !event.data.isEmpty())
+                event.fragments.append(event.data);
+            Q_EMIT q->fragmentsReceived(event.fragments, event.binary);
+        } else {
+            if (event.asFragments)
+                event.data = event.fragments.join();
+            Q_EMIT q->messageReceived(event.data, event.binary);
+        }
+        break;
+    case core::ReceiverEvent::Ping:
+        Q_EMIT q->pingReceived(event.data);
+        break;
+    case core::ReceiverEvent::Pong:
+        Q_EMIT q->pongReceived(event.data);
+        break;
+    case core::ReceiverEvent::Close:
+        qCDebug(lcSocket) << q << "close frame received:" << event.closeCode << event.data;
+        startClosing();
+        endTransportIfDone();
+        break;
+    case core::ReceiverEvent::Error: {
+        qCDebug(lcSocket) << q << "protocol error:" << event.error;
+        startClosing();
+        endTransportIfDone();
+        Q_EMIT q->errorOccurred(event.error);
+        break;
+    }
+    case core::ReceiverEvent::None:
+        break;
+    }
+}
+
+void WsSocketPrivate::startClosing()
+{
+    if (state == WsSocket::Open)
+        setState(WsSocket::Closing);
+    if (!closeTimer.isActive() && state == WsSocket::Closing)
+        closeTimer.start(closeTimeout);
+}
+
+void WsSocketPrivate::endTransportIfDone()
+{
+    if (connection && connection->shouldEndTransport() && transport)
+        transport->end();
+}
+
+void WsSocketPrivate::flush()
+{
+    if (!transport || !connection)
+        return;
+    QIODevice *device = transport->device();
+    while (connection->hasOutgoing()) {
+        const QByteArray chunk = connection->takeOutgoing();
+        device->write(chunk);
+        bytesQueued += chunk.size();
+    }
+}
+
+void WsSocketPrivate::queueCallback(const WsSocket::Callback &callback)
+{
+    if (!callback)
+        return;
+    if (bytesWritten >= bytesQueued)
+        callLater(callback, {});
+    else
+        callbacks.push_back({bytesQueued, callback});
+}
+
+void WsSocketPrivate::callLater(const WsSocket::Callback &callback, const WsError &error)
+{
+    if (!callback)
+        return;
+    // As ws (process.nextTick): never from inside the call that queued it.
+    QMetaObject::invokeMethod(q, [callback, error] { callback(error); }, Qt::QueuedConnection);
+}
+
+void WsSocketPrivate::onBytesWritten(qint64 bytes)
+{
+    bytesWritten += bytes;
+    QPointer<WsSocket> guard(q);
+    while (!callbacks.empty() && callbacks.front().writtenMark <= bytesWritten) {
+        const WsSocket::Callback callback = std::move(callbacks.front().callback);
+        callbacks.pop_front();
+        callback(WsError());
+        if (!guard)
+            return;
+    }
+}
+
+void WsSocketPrivate::onDisconnected()
+{
+    if (state == WsSocket::Closed)
+        return;
+    QPointer<WsSocket> guard(q);
+    // What arrived before the end is still delivered, as ws does.
+    const bool wasPaused = paused;
+    paused = false;
+    processInput();
+    if (!guard)
+        return;
+    paused = wasPaused;
+    if (connection)
+        connection->transportClosed();
+    closeTimer.stop();
+
+    const WsError unsent(WsError::ConnectionError,
+                         QStringLiteral("The connection closed before the data was written"));
+    std::deque<PendingCallback> pending;
+    pending.swap(callbacks);
+    for (const PendingCallback &entry : pending)
+        callLater(entry.callback, unsent);
+
+    const int code = connection ? connection->closeCode() : 1006;
+    const QByteArray reason = connection ? connection->closeReason() : QByteArray();
+    if (transport) {
+        transport->disconnect(q);
+        transport->device()->disconnect(q);
+        transport->deleteLater();
+        transport = nullptr;
+    }
+    setState(WsSocket::Closed);
+    if (!guard)
+        return;
+    qCDebug(lcSocket) << q << "closed" << code << reason;
+    Q_EMIT q->closed(code, reason);
+}
+
+void WsSocketPrivate::setReadPaused(bool pausedNow)
+{
+    if (!transport)
+        return;
+    const qint64 size = pausedNow ? kPausedReadBufferSize : 0;
+    if (auto *socket = qobject_cast<QAbstractSocket *>(transport->device()))
+        socket->setReadBufferSize(size);
+    else if (auto *socket = qobject_cast<QLocalSocket *>(transport->device()))
+        socket->setReadBufferSize(size);
+}
+
+WsError WsSocketPrivate::refuseWhenNotOpen(qint64 length, const WsSocket::Callback &callback)
+{
+    if (state == WsSocket::Connecting) {
+        const WsError error(WsError::InvalidState, core::Connection::notOpenMessage(0));
+        callLater(callback, error);
+        return error;
+    }
+    if (state == WsSocket::Open)
+        return {};
+    bufferedAfterClose += length;
+    const WsError error(WsError::InvalidState, core::Connection::notOpenMessage(int(state)));
+    callLater(callback, error);
+    return error;
+}
+
+WsError WsSocketPrivate::sendControl(bool ping, const QByteArray &data, bool mask,
+                                     const WsSocket::Callback &callback)
+{
+    if (const WsError error = refuseWhenNotOpen(data.size(), callback); error.isError())
+        return error;
+    const WsError error = ping ? connection->ping(data, mask) : connection->pong(data, mask);
+    if (error.isError()) {
+        qCWarning(lcSocket) << q << error;
+        callLater(callback, error);
+        return error;
+    }
+    flush();
+    queueCallback(callback);
+    return {};
+}
+
+// ---- WsSocket --------------------------------------------------------------
+
+WsSocket::WsSocket(QObject *parent) : QObject(parent), d(new WsSocketPrivate(this)) { }
+
+WsSocket::~WsSocket() = default;
+
+WsError WsSocket::open(const QUrl &url, const QStringList &protocols, const WsClientOptions &options)
+{
+    if (d->state != Closed) {
+        return WsError(WsError::InvalidState,
+                       QStringLiteral("WebSocket is already in use: readyState %1").arg(int(d->state)));
+    }
+    transport::ClientHandshake::Listeners listeners;
+    listeners.redirect = [this] { return isSignalConnected(QMetaMethod::fromSignal(&WsSocket::redirected)); };
+    listeners.unexpectedResponse = [this] {
+        return isSignalConnected(QMetaMethod::fromSignal(&WsSocket::unexpectedResponse));
+    };
+    auto *handshake = new transport::ClientHandshake(options, listeners, this);
+    if (const WsError error = handshake->start(url, protocols, QByteArray()); error.isError()) {
+        qCWarning(lcSocket) << this << "open refused:" << error;
+        delete handshake;
+        return error;
+    }
+    delete d->handshake;
+    d->handshake = handshake;
+    d->serverSide = false;
+    d->protocol.clear();
+    d->extensions.clear();
+    d->bufferedAfterClose = 0;
+    d->url = handshake->url();
+    Q_EMIT urlChanged(d->url);
+
+    connect(handshake, &transport::ClientHandshake::upgraded, this, &WsSocket::upgraded);
+    connect(handshake, &transport::ClientHandshake::unexpectedResponse, this, &WsSocket::unexpectedResponse);
+    connect(handshake, &transport::ClientHandshake::redirected, this,
+            [this](const QUrl &newUrl, WsHttpRequest *request) {
+                d->url = newUrl;
+                Q_EMIT urlChanged(newUrl);
+                Q_EMIT redirected(newUrl, request);
+            });
+    connect(handshake, &transport::ClientHandshake::succeeded, this,
+            [this, options](transport::Transport *transport, const WsHttpResponse &,
+                            const QByteArray &head, const core::ClientHandshakeResult &result) {
+                d->handshake->deleteLater();
+                d->handshake = nullptr;
+                d->protocol = QString::fromUtf8(result.protocol);
+                d->attach(transport, head, core::Role::Client, options, options.generateMask);
+            });
+    connect(handshake, &transport::ClientHandshake::failed, this, [this](const WsError &error) {
+        d->handshake->deleteLater();
+        d->handshake = nullptr;
+        d->setState(Closing);
+        // As ws: the error and the close follow on the next turn of the event loop.
+        QMetaObject::invokeMethod(this, [this, error] {
+            QPointer<WsSocket> guard(this);
+            if (error.isError())
+                Q_EMIT errorOccurred(error);
+            if (!guard)
+                return;
+            d->setState(Closed);
+            Q_EMIT closed(1006, QByteArray());
+        }, Qt::QueuedConnection);
+    });
+    d->setState(Connecting);
+    return {};
+}
+
+WsSocket::ReadyState WsSocket::readyState() const
+{
+    return d->state;
+}
+
+QUrl WsSocket::url() const
+{
+    return d->url;
+}
+
+QString WsSocket::protocol() const
+{
+    return d->protocol;
+}
+
+QString WsSocket::extensions() const
+{
+    return d->extensions;
+}
+
+WsSocket::BinaryType WsSocket::binaryType() const
+{
+    return d->binaryType;
+}
+
+void WsSocket::setBinaryType(BinaryType type)
+{
+    if (d->binaryType == type)
+        return;
+    d->binaryType = type;
+    if (d->connection)
+        d->connection->setKeepFragments(type == Fragments);
+    Q_EMIT binaryTypeChanged(type);
+}
+
+qint64 WsSocket::bufferedAmount() const
+{
+    qint64 amount = d->bufferedAfterClose;
+    if (d->connection)
+        amount += d->connection->outgoingBytes();
+    if (d->transport)
+        amount += d->transport->bytesToWrite();
+    return amount;
+}
+
+bool WsSocket::isPaused() const
+{
+    return d->paused;
+}
+
+bool WsSocket::isServerSide() const
+{
+    return d->serverSide;
+}
+
+QHostAddress WsSocket::peerAddress() const
+{
+    return d->transport ? d->transport->peerAddress() : QHostAddress();
+}
+
+quint16 WsSocket::peerPort() const
+{
+    return d->transport ? d->transport->peerPort() : 0;
+}
+
+QHostAddress WsSocket::localAddress() const
+{
+    return d->transport ? d->transport->localAddress() : QHostAddress();
+}
+
+quint16 WsSocket::localPort() const
+{
+    return d->transport ? d->transport->localPort() : 0;
+}
+
+WsError WsSocket::send(const QByteArray &data, const WsSendOptions &options, Callback callback)
+{
+    if (const WsError error = d->refuseWhenNotOpen(data.size(), callback); error.isError())
+        return error;
+    core::DataSendOptions sendOptions;
+    sendOptions.binary = options.binary.value_or(true);
+    sendOptions.fin = options.fin;
+    sendOptions.compress = options.compress;
+    sendOptions.mask = options.mask.value_or(!d->serverSide);
+    if (const WsError error = d->connection->send(data, sendOptions); error.isError()) {
+        qCWarning(lcSocket) << this << error;
+        d->callLater(callback, error);
+        return error;
+    }
+    d->flush();
+    d->queueCallback(callback);
+    return {};
+}
+
+WsError WsSocket::sendText(const QString &text, Callback callback)
+{
+    WsSendOptions options;
+    options.binary = false;
+    return send(text.toUtf8(), options, std::move(callback));
+}
+
+WsError WsSocket::sendBinary(const QByteArray &data, Callback callback)
+{
+    return send(data, WsSendOptions(), std::move(callback));
+}
+
+WsError WsSocket::ping(const QByteArray &data, Callback callback)
+{
+    return d->sendControl(true, data, !d->serverSide, callback);
+}
+
+WsError WsSocket::ping(const QByteArray &data, bool mask, Callback callback)
+{
+    return d->sendControl(true, data, mask, callback);
+}
+
+WsError WsSocket::pong(const QByteArray &data, Callback callback)
+{
+    return d->sendControl(false, data, !d->serverSide, callback);
+}
+
+WsError WsSocket::pong(const QByteArray &data, bool mask, Callback callback)
+{
+    return d->sendControl(false, data, mask, callback);
+}
+
+WsError WsSocket::close(int code, const QByteArray &reason)
+{
+    switch (d->state) {
+    case Closed:
+        return {};
+    case Connecting:
+        d->handshake->abort();
+        return {};
+    case Open:
+    case Closing:
+        break;
+    }
+    if (const WsError error = d->connection->close(code, reason); error.isError()) {
+        qCWarning(lcSocket) << this << "close refused:" << error;
+        return error;
+    }
+    d->flush();
+    d->startClosing();
+    d->endTransportIfDone();
+    return {};
+}
+
+WsError WsSocket::close(int code, const QString &reason)
+{
+    return close(code, reason.toUtf8());
+}
+
+void WsSocket::terminate()
+{
+    switch (d->state) {
+    case Closed:
+        return;
+    case Connecting:
+        d->handshake->abort();
+        return;
+    case Open:
+    case Closing:
+        break;
+    }
+    d->setState(Closing);
+    if (d->transport)
+        d->transport->destroy();
+}
+
+void WsSocket::pause()
+{
+    if (d->state == Connecting || d->state == Closed || d->paused)
+        return;
+    d->paused = true;
+    d->setReadPaused(true);
+    Q_EMIT pausedChanged(true);
+}
+
+void WsSocket::resume()
+{
+    if (d->state == Connecting || d->state == Closed || !d->paused)
+        return;
+    d->paused = false;
+    d->setReadPaused(false);
+    Q_EMIT pausedChanged(false);
+    d->scheduleProcessInput();
+}

@@ -1,0 +1,128 @@
+#pragma once
+
+#include <wsqt/wserror.h>
+#include <wsqt/wshttp.h>
+#include <wsqt/wsoptions.h>
+
+#include <QtCore/qbytearraylist.h>
+#include <QtCore/qobject.h>
+#include <QtCore/qurl.h>
+#include <QtNetwork/qhostaddress.h>
+
+#include <functional>
+#include <memory>
+
+class QIODevice;
+class WsServer;
+class WsSocketPrivate;
+
+// A WebSocket connection: ws's WebSocket class. A client opens one with
+// open(); a server gets them from WsServer. Everything happens on the event
+// loop of the thread the object lives in.
+class WSQT_EXPORT WsSocket : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(ReadyState readyState READ readyState NOTIFY readyStateChanged)
+    Q_PROPERTY(QUrl url READ url NOTIFY urlChanged)
+    Q_PROPERTY(QString protocol READ protocol NOTIFY opened)
+    Q_PROPERTY(QString extensions READ extensions NOTIFY opened)
+    Q_PROPERTY(BinaryType binaryType READ binaryType WRITE setBinaryType NOTIFY binaryTypeChanged)
+    Q_PROPERTY(qint64 bufferedAmount READ bufferedAmount)
+    Q_PROPERTY(bool isPaused READ isPaused NOTIFY pausedChanged)
+
+public:
+    enum ReadyState { Connecting = 0, Open = 1, Closing = 2, Closed = 3 };
+    Q_ENUM(ReadyState)
+
+    // How messages are delivered: NodeBuffer and ArrayBuffer as one
+    // QByteArray (messageReceived); Fragments as the list of the frames'
+    // payloads, without concatenation (fragmentsReceived).
+    enum BinaryType { NodeBuffer, ArrayBuffer, Fragments };
+    Q_ENUM(BinaryType)
+
+    // Called once: with NoError when the data was written to the socket,
+    // otherwise with the reason it was not.
+    using Callback = std::function<void(const WsError &error)>;
+
+    explicit WsSocket(QObject *parent = nullptr);
+    ~WsSocket() override;
+
+    // Connects to a ws://, wss://, http://, https:// or ws+unix:// URL.
+    // Returns an error, and does nothing, where ws's constructor throws: an
+    // invalid URL, subprotocol or protocol version, or a socket not Closed.
+    WsError open(const QUrl &url, const QStringList &protocols = {},
+                 const WsClientOptions &options = {});
+
+    ReadyState readyState() const;
+    // The URL opened (after redirects, the last one); empty on the server side.
+    QUrl url() const;
+    // The subprotocol the server chose, or empty.
+    QString protocol() const;
+    // The negotiated extensions as their Sec-WebSocket-Extensions value.
+    QString extensions() const;
+    BinaryType binaryType() const;
+    void setBinaryType(BinaryType type);
+    // Bytes queued by send() and not yet handed to the network, framing included.
+    qint64 bufferedAmount() const;
+    bool isPaused() const;
+    bool isServerSide() const;
+
+    QHostAddress peerAddress() const;
+    quint16 peerPort() const;
+    QHostAddress localAddress() const;
+    quint16 localPort() const;
+
+    // Sends a message, or a fragment of one with fin = false. Refused with an
+    // error while Connecting, and after closing started (the callback gets
+    // "WebSocket is not open: readyState 2 (CLOSING)").
+    WsError send(const QByteArray &data, const WsSendOptions &options = {}, Callback callback = {});
+    WsError sendText(const QString &text, Callback callback = {});
+    WsError sendBinary(const QByteArray &data, Callback callback = {});
+    // Control frames with at most 125 bytes of payload. `mask` defaults to
+    // true on a client, false on a server.
+    WsError ping(const QByteArray &data = {}, Callback callback = {});
+    WsError ping(const QByteArray &data, bool mask, Callback callback = {});
+    WsError pong(const QByteArray &data = {}, Callback callback = {});
+    WsError pong(const QByteArray &data, bool mask, Callback callback = {});
+
+    // Starts the closing handshake; `code` 0 sends a close frame without a
+    // code. Refuses a code ws refuses and a reason over 123 bytes.
+    WsError close(int code = 0, const QByteArray &reason = {});
+    WsError close(int code, const QString &reason);
+    // Destroys the connection at once, with no closing handshake.
+    void terminate();
+    // Stops reading from the socket: no message events until resume().
+    void pause();
+    void resume();
+
+Q_SIGNALS:
+    void opened();
+    void messageReceived(const QByteArray &message, bool isBinary);
+    void fragmentsReceived(const QByteArrayList &fragments, bool isBinary);
+    void pingReceived(const QByteArray &payload);
+    void pongReceived(const QByteArray &payload);
+    // The connection is closed: the code and reason of the peer's close
+    // frame, 1005 when it had no code, 1006 when none was received.
+    void closed(int code, const QByteArray &reason);
+    void errorOccurred(const WsError &error);
+    // Client: the 101 response, before it is checked.
+    void upgraded(const WsHttpResponse &response);
+    // Client: a response other than the upgrade (its body read). With a
+    // receiver connected this replaces the "Unexpected server response"
+    // error; the connection is then closed.
+    void unexpectedResponse(const WsHttpResponse &response);
+    // Client: before a redirect is followed. In a direct connection the
+    // request's headers may be changed; while a receiver is connected no
+    // header is dropped for a cross-host redirect.
+    void redirected(const QUrl &url, WsHttpRequest *request);
+    void readyStateChanged(WsSocket::ReadyState state);
+    void urlChanged(const QUrl &url);
+    void binaryTypeChanged(WsSocket::BinaryType type);
+    void pausedChanged(bool paused);
+
+private:
+    friend class WsServer;
+    friend class WsServerPrivate;
+    friend class WsSocketPrivate;
+    std::unique_ptr<WsSocketPrivate> d;
+};
