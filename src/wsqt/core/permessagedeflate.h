@@ -1,0 +1,77 @@
+#pragma once
+
+// permessage-deflate (RFC 7692): the negotiation as ws does it, and the
+// per-connection zlib streams. Streams are created on first use and, where
+// the context is not taken over, released after each message, so an idle
+// connection holds no zlib memory. Inflation counts its output as it goes
+// and stops at the payload limit: a decompression bomb costs at most the
+// limit plus one chunk.
+
+#include "extension.h"
+#include "receiver.h"
+#include "sender.h"
+
+#include <wsqt/wsdeflateoptions.h>
+#include <wsqt/wserror.h>
+
+#include <QtCore/qbytearray.h>
+#include <QtCore/qlist.h>
+
+#include <memory>
+
+namespace wsqt::core {
+
+inline constexpr char kPerMessageDeflate[] = "permessage-deflate";
+
+// The parameters both ends agreed on.
+struct DeflateParams
+{
+    bool serverNoContextTakeover = false;
+    bool clientNoContextTakeover = false;
+    int serverMaxWindowBits = 0;    // 0: not negotiated (15)
+    int clientMaxWindowBits = 0;    // 0: not negotiated (15)
+};
+
+class PerMessageDeflate : public MessageInflater, public MessageDeflater
+{
+public:
+    PerMessageDeflate(const WsDeflateOptions &options, Role role);
+    ~PerMessageDeflate() override;
+
+    // Client: the offer for Sec-WebSocket-Extensions.
+    QByteArray offer() const;
+    // Server: picks the first acceptable offer among those named
+    // permessage-deflate and returns the response value. Fails (the caller
+    // answers 400) where an offer's parameters are invalid or none is acceptable.
+    bool acceptOffers(const QList<ExtensionOffer> &offers, QByteArray *response, QString *error);
+    // Client: checks the server's answer to the offer.
+    bool acceptResponse(const ExtensionOffer &response, QString *error);
+
+    const DeflateParams &params() const { return m_params; }
+
+    // MessageInflater
+    WsError inflate(const char *data, qsizetype length, bool fin, QByteArray *out, quint64 limit) override;
+    // MessageDeflater
+    bool shouldCompress(qsizetype firstFragmentSize) const override;
+    WsError deflate(const char *data, qsizetype length, bool fin, QByteArray *out) override;
+
+    // Whether zlib streams are currently allocated (for tests and statistics).
+    bool hasInflateStream() const;
+    bool hasDeflateStream() const;
+
+private:
+    struct Stream;
+    bool normalize(const ExtensionOffer &offer, bool asServer, DeflateParams *params, QString *error) const;
+    bool ownNoContextTakeover() const;
+    bool peerNoContextTakeover() const;
+    int ownWindowBits() const;
+    int peerWindowBits() const;
+
+    WsDeflateOptions m_options;
+    Role m_role;
+    DeflateParams m_params;
+    std::unique_ptr<Stream> m_inflate;
+    std::unique_ptr<Stream> m_deflate;
+};
+
+} // namespace wsqt::core
