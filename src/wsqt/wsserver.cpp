@@ -2,6 +2,7 @@
 
 #include "core/handshake.h"
 #include "core/http.h"
+#include "core/permessagedeflate.h"
 #include "transport/logging.h"
 #include "transport/transport.h"
 #include "transport/upgradereader.h"
@@ -24,13 +25,6 @@ const QByteArray kUpgradeRequired = "HTTP/1.1 426 Upgrade Required\r\n"
                                     "\r\n"
                                     "Upgrade Required";
 
-// Node hands a request to its 'upgrade' listeners only with both headers.
-bool isUpgradeRequest(const WsHttpRequest &request)
-{
-    return request.headers.contains("Upgrade")
-            && core::headerListContains(request.headers.combinedValue("Connection"), "upgrade");
-}
-
 } // namespace
 
 class WsServerPrivate
@@ -47,6 +41,7 @@ public:
     void refuse(transport::Transport *transport, const core::HandshakeRejection &rejection,
                 const WsHttpRequest &request);
     void complete(const WsHttpRequest &request, const core::UpgradeRequest &upgrade,
+                  const std::shared_ptr<core::PerMessageDeflate> &deflate, const QByteArray &extensions,
                   transport::Transport *transport, const QByteArray &head, const UpgradeCallback &callback);
     void forget(WsSocket *socket);
     void maybeFinishClose();
@@ -76,7 +71,7 @@ void WsServerPrivate::acceptPending()
         QObject::connect(reader, &transport::UpgradeReader::finished, reader, &QObject::deleteLater);
         QObject::connect(reader, &transport::UpgradeReader::requestRead, q,
                          [this, reader](const WsHttpRequest &request, const QByteArray &head) {
-                             if (!isUpgradeRequest(request)) {
+                             if (!core::requestsUpgrade(request.headers)) {
                                  qCDebug(lcServer) << "not an upgrade request:" << request.method << request.target;
                                  transport::respondAndClose(reader->takeTransport(), kUpgradeRequired);
                                  reader->deleteLater();
@@ -96,7 +91,8 @@ void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport
                               const QByteArray &head, const UpgradeCallback &callback)
 {
     core::UpgradeRequest upgrade;
-    const core::HandshakeRejection rejection = core::validateUpgradeRequest(request, &upgrade);
+    core::HandshakeRejection rejection =
+            core::validateUpgradeRequest(request, &upgrade, options.perMessageDeflate.has_value());
     // ws checks the path after the method, Upgrade, key and version, and
     // before the subprotocols and extensions.
     const bool rejectedBeforePath = rejection.isRejected()
@@ -110,6 +106,23 @@ void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport
         qCDebug(lcServer) << "path not handled:" << request.target;
         transport::respondAndClose(transport, core::buildErrorResponse(400, QByteArray()));
         return;
+    }
+    std::shared_ptr<core::PerMessageDeflate> deflate;
+    QByteArray extensions;
+    if (!rejection.isRejected() && options.perMessageDeflate) {
+        const bool offered = std::any_of(upgrade.extensions.cbegin(), upgrade.extensions.cend(),
+                                         [](const core::ExtensionOffer &offer) {
+                                             return offer.name == core::kPerMessageDeflate;
+                                         });
+        if (offered) {
+            deflate = std::make_shared<core::PerMessageDeflate>(*options.perMessageDeflate, core::Role::Server);
+            QString reason;
+            if (!deflate->acceptOffers(upgrade.extensions, &extensions, &reason)) {
+                qCDebug(lcServer) << "permessage-deflate offer refused:" << reason;
+                rejection.status = 400;
+                rejection.message = "Invalid or unacceptable Sec-WebSocket-Extensions header";
+            }
+        }
     }
     if (rejection.isRejected()) {
         refuse(transport, rejection, request);
@@ -135,7 +148,7 @@ void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport
                                                                              result.headers));
                 return;
             }
-            complete(request, upgrade, guarded, head, callback);
+            complete(request, upgrade, deflate, extensions, guarded, head, callback);
         });
         return;
     }
@@ -143,7 +156,7 @@ void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport
         transport::respondAndClose(transport, core::buildErrorResponse(401, QByteArray()));
         return;
     }
-    complete(request, upgrade, transport, head, callback);
+    complete(request, upgrade, deflate, extensions, transport, head, callback);
 }
 
 void WsServerPrivate::refuse(transport::Transport *transport, const core::HandshakeRejection &rejection,
@@ -162,8 +175,9 @@ void WsServerPrivate::refuse(transport::Transport *transport, const core::Handsh
 }
 
 void WsServerPrivate::complete(const WsHttpRequest &request, const core::UpgradeRequest &upgrade,
-                               transport::Transport *transport, const QByteArray &head,
-                               const UpgradeCallback &callback)
+                               const std::shared_ptr<core::PerMessageDeflate> &deflate,
+                               const QByteArray &extensions, transport::Transport *transport,
+                               const QByteArray &head, const UpgradeCallback &callback)
 {
     if (state != State::Running) {
         transport::respondAndClose(transport, core::buildErrorResponse(503, QByteArray()));
@@ -185,11 +199,13 @@ void WsServerPrivate::complete(const WsHttpRequest &request, const core::Upgrade
 
     WsSocket *socket = options.webSocketFactory ? options.webSocketFactory() : new WsSocket;
     socket->setParent(q);
-    QList<QByteArray> lines = core::buildAcceptHeaderLines(upgrade.key, protocol.toUtf8(), QByteArray());
+    QList<QByteArray> lines = core::buildAcceptHeaderLines(upgrade.key, protocol.toUtf8(), extensions);
     Q_EMIT q->headersPrepared(lines, request);
     transport->device()->write(core::serializeHeaderLines(lines));
 
     socket->d->protocol = protocol;
+    socket->d->deflate = deflate;
+    socket->d->extensions = QString::fromLatin1(extensions);
     connections.append(socket);
     QObject::connect(socket, &WsSocket::closed, q, [this, socket] { forget(socket); });
     socket->d->attach(transport, head, core::Role::Server, options);

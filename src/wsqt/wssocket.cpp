@@ -57,6 +57,8 @@ void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArra
     connectionOptions.autoPong = options.autoPong;
     connectionOptions.generateMask = generateMask;
     connection = std::make_unique<core::Connection>(connectionOptions);
+    if (deflate)
+        connection->setExtensions(deflate.get(), deflate.get());
     closeTimeout = options.closeTimeout;
     serverSide = role == core::Role::Server;
 
@@ -318,7 +320,7 @@ WsError WsSocket::open(const QUrl &url, const QStringList &protocols, const WsCl
         return isSignalConnected(QMetaMethod::fromSignal(&WsSocket::unexpectedResponse));
     };
     auto *handshake = new transport::ClientHandshake(options, listeners, this);
-    if (const WsError error = handshake->start(url, protocols, QByteArray()); error.isError()) {
+    if (const WsError error = handshake->start(url, protocols); error.isError()) {
         qCWarning(lcSocket) << this << "open refused:" << error;
         delete handshake;
         return error;
@@ -328,6 +330,7 @@ WsError WsSocket::open(const QUrl &url, const QStringList &protocols, const WsCl
     d->serverSide = false;
     d->protocol.clear();
     d->extensions.clear();
+    d->deflate.reset();
     d->bufferedAfterClose = 0;
     d->url = handshake->url();
     Q_EMIT urlChanged(d->url);
@@ -341,11 +344,15 @@ WsError WsSocket::open(const QUrl &url, const QStringList &protocols, const WsCl
                 Q_EMIT redirected(newUrl, request);
             });
     connect(handshake, &transport::ClientHandshake::succeeded, this,
-            [this, options](transport::Transport *transport, const WsHttpResponse &,
-                            const QByteArray &head, const core::ClientHandshakeResult &result) {
+            [this, options](transport::Transport *transport, const WsHttpResponse &response,
+                            const QByteArray &head, const core::ClientHandshakeResult &result,
+                            const std::shared_ptr<core::PerMessageDeflate> &deflate) {
                 d->handshake->deleteLater();
                 d->handshake = nullptr;
                 d->protocol = QString::fromUtf8(result.protocol);
+                d->deflate = deflate;
+                if (deflate)
+                    d->extensions = QString::fromLatin1(response.headers.combinedValue("Sec-WebSocket-Extensions"));
                 d->attach(transport, head, core::Role::Client, options, options.generateMask);
             });
     connect(handshake, &transport::ClientHandshake::failed, this, [this](const WsError &error) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/connection.h"
+#include "core/permessagedeflate.h"
 #include "transport/transport.h"
 
 #include <wsqt/wssocket.h>
@@ -54,6 +55,7 @@ public:
     int closeTimeout = 30000;
 
     std::unique_ptr<wsqt::core::Connection> connection;
+    std::shared_ptr<wsqt::core::PerMessageDeflate> deflate;   // when negotiated
     QPointer<wsqt::transport::Transport> transport;
     wsqt::transport::ClientHandshake *handshake = nullptr;
     QTimer closeTimer;

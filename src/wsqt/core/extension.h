@@ -5,6 +5,7 @@
 // value. Parsed in one linear pass, as ws's extension.js parses it.
 
 #include <QtCore/qbytearray.h>
+#include <QtCore/qbytearrayview.h>
 #include <QtCore/qlist.h>
 #include <QtCore/qstring.h>
 
@@ -36,7 +37,10 @@ struct ExtensionOffer
 
 // Parses the header (several header fields joined with ", ") into its offers,
 // in order. Fails, with ws's message in `error` ("Unexpected character at
-// index N", "Unexpected end of input"), where the grammar is broken.
+// index N", "Unexpected end of input"), where the grammar is broken. As in ws:
+// no whitespace around '=' nor at either end of the header; a quoted value
+// must hold a token once its backslash escapes are removed (RFC 6455 §9.1),
+// so `x="a b"` and `x=""` are refused at the offending character.
 bool parseExtensions(QByteArrayView header, QList<ExtensionOffer> *offers, QString *error);
 
 // Formats offers as a header value: "permessage-deflate; client_max_window_bits".

@@ -2,7 +2,8 @@
 
 // The opening handshake (RFC 6455 §4) as pure functions: the client's request
 // and its check of the response, the server's check of the request and its
-// 101 or error response. Messages are ws's, word for word.
+// 101 or error response. Messages are ws's, word for word; where ws leaves a
+// check to Node's http module, the message is Node's.
 
 #include "extension.h"
 
@@ -10,6 +11,7 @@
 #include <wsqt/wshttp.h>
 
 #include <QtCore/qbytearray.h>
+#include <QtCore/qbytearrayview.h>
 #include <QtCore/qlist.h>
 
 namespace wsqt::core {
@@ -19,23 +21,37 @@ QByteArray generateWebSocketKey();
 // Sec-WebSocket-Accept for a key: base64(SHA-1(key + the RFC's GUID)).
 QByteArray computeAcceptKey(QByteArrayView key);
 
+// True where a head asks for a protocol switch as Node's HTTP parser sees it:
+// an Upgrade field with a value, and a Connection field listing "upgrade".
+// Node hands only such requests to ws (others get ws's 426), and treats a
+// 101 response without them as an unexpected response.
+bool requestsUpgrade(const WsHttpHeaders &headers);
+
 // ---- client -------------------------------------------------------------
 
 struct ClientHandshakeRequest
 {
     QByteArray host;                // Host header: host, or host:port when not the default
-    QByteArray resource = "/";      // path and query
+    QByteArray resource = "/";      // path and query; "/" when empty
     QByteArray key;                 // Sec-WebSocket-Key
     int protocolVersion = 13;       // 13 or 8
     QByteArray origin;              // Origin (13) or Sec-WebSocket-Origin (8), when not empty
     QList<QByteArray> protocols;    // Sec-WebSocket-Protocol, when not empty
     QByteArray extensionOffer;      // Sec-WebSocket-Extensions, when not empty
-    WsHttpHeaders headers;          // the application's own fields; they replace defaults of the same name
+    QByteArray auth;                // "user:password": Authorization: Basic, unless `headers` has one
+    // The application's own fields. They come first, in their order. As in
+    // ws 8, the handshake's own fields (version, key, Connection, Upgrade,
+    // extensions, protocol, origin) replace an application field of the same
+    // name where it stands; an application Host or Authorization field is
+    // kept instead of the one this request would add.
+    WsHttpHeaders headers;
 };
 
-// Refuses what must never reach the wire: CR, LF or NUL in any field name or
-// value, the host, the resource or the origin; an invalid or repeated
-// subprotocol; a protocol version other than 8 and 13.
+// Refuses what must never reach the wire, with ws's or Node's message and
+// WsError::InvalidArgument, in the order they check: a protocol version other
+// than 8 and 13; an invalid or repeated subprotocol; a resource with a space
+// or a control character; a field name that is not a token; a field value
+// (the host and origin included) with a control character other than HTAB.
 WsError validateClientRequest(const ClientHandshakeRequest &request);
 QByteArray buildClientRequest(const ClientHandshakeRequest &request);
 
@@ -45,8 +61,10 @@ struct ClientHandshakeResult
     QList<ExtensionOffer> extensions;     // what the server's Sec-WebSocket-Extensions says
 };
 
-// Checks a response to `request` whose status is 101: the Upgrade and
-// Connection tokens, Sec-WebSocket-Accept, the subprotocol (one that was
+// Checks a response to `request` whose status is 101, in ws's order: that
+// Node would take it as an upgrade at all (else WsError::UnexpectedResponse,
+// "Unexpected server response: 101"), then, as WsError::HandshakeFailed, the
+// Upgrade token, Sec-WebSocket-Accept, the subprotocol (one that was
 // requested, and one at all when some were), and that every extension named
 // was offered. The extension's parameters are for the extension to judge.
 WsError verifyServerResponse(const WsHttpResponse &response, const ClientHandshakeRequest &request,
@@ -74,10 +92,14 @@ struct HandshakeRejection
 
 // Validates an upgrade request as ws's handleUpgrade does, in ws's order:
 // method GET (405), Upgrade: websocket (400), Sec-WebSocket-Key (400),
-// Sec-WebSocket-Version 13 or 8 (400 with Sec-WebSocket-Version: 13, 8),
-// Sec-WebSocket-Protocol (400), Sec-WebSocket-Extensions (400). Also requires
-// HTTP/1.1 or later and a Connection header listing Upgrade.
-HandshakeRejection validateUpgradeRequest(const WsHttpRequest &request, UpgradeRequest *upgrade);
+// Sec-WebSocket-Version 13 or 8 as JavaScript's Number() reads it (400 with
+// Sec-WebSocket-Version: 13, 8), Sec-WebSocket-Protocol (400),
+// Sec-WebSocket-Extensions (400; read only when `withExtensions`, as ws reads
+// it only with perMessageDeflate on). Then what RFC 6455 §4.2.1 requires and
+// ws leaves to Node: a Connection header listing Upgrade (400), HTTP/1.1 or
+// later (400). Repeated fields are joined with ", " first, as Node joins them.
+HandshakeRejection validateUpgradeRequest(const WsHttpRequest &request, UpgradeRequest *upgrade,
+                                          bool withExtensions = true);
 
 // The lines of the 101 response, status line first, without CRLFs, as ws
 // passes them to its 'headers' event: the application may edit them.
@@ -88,7 +110,8 @@ QByteArray serializeHeaderLines(const QList<QByteArray> &lines);
 
 // A complete error response as ws's abortHandshake writes it: the status line,
 // Connection: close, Content-Type: text/html, Content-Length, the extra
-// fields, then `message` (the reason phrase when empty) as the body.
+// fields, then `message` (the reason phrase when empty) as the body. An extra
+// field named like one of the first three replaces its value where it stands.
 QByteArray buildErrorResponse(int status, const QByteArray &message,
                               const WsHttpHeaders &extraHeaders = {});
 

@@ -4,17 +4,23 @@
 // responses. Linear in its input however it is chunked (each byte is scanned
 // once), no regex, bounded by HttpLimits. The bytes after the head are left
 // to the caller (ws's `head`).
+//
+// Lines must end in CRLF: a bare LF is an error, as in Node's HTTP parser
+// (llhttp), which ws sits on. Where an error has an llhttp counterpart its
+// message is llhttp's, as Node reports it ("Parse Error: Invalid header
+// token"). Empty lines before the start line are skipped (RFC 9112 §2.2).
 
 #include <wsqt/wshttp.h>
 
 #include <QtCore/qbytearray.h>
+#include <QtCore/qbytearrayview.h>
 #include <QtCore/qstring.h>
 
 namespace wsqt::core {
 
 struct HttpLimits
 {
-    int maxLineLength = 8192;   // a request, status or header line
+    int maxLineLength = 8192;   // a request, status or header line, CRLF excluded
     int maxHeaderCount = 100;   // header fields
     int maxHeadSize = 65536;    // the whole head, CRLFCRLF included
 };
@@ -30,6 +36,7 @@ public:
     // Consumes bytes up to the end of the head and returns how many it took;
     // bytes past the head are not consumed. After Complete or Failed it takes nothing.
     qsizetype feed(const char *data, qsizetype length);
+    qsizetype feed(QByteArrayView data) { return feed(data.data(), data.size()); }
     Status status() const { return m_status; }
 
     // Valid after Complete.
@@ -38,19 +45,21 @@ public:
 
     // After Failed: the HTTP status a server answers with (400 for a malformed
     // head, 414 for a request line over the limit, 431 for header fields over
-    // the limits) and a message saying what was wrong.
+    // the limits), 0 when parsing a response; and a message saying what was wrong.
     int errorStatus() const { return m_errorStatus; }
     QString errorMessage() const { return m_errorMessage; }
 
 private:
     void fail(int status, const QString &message);
-    bool parseStartLine(QByteArrayView line);
+    void parseLine(QByteArrayView line);
+    bool parseRequestLine(QByteArrayView line);
+    bool parseStatusLine(QByteArrayView line);
     bool parseHeaderLine(QByteArrayView line);
 
     Kind m_kind;
     HttpLimits m_limits;
     Status m_status = Status::NeedMore;
-    QByteArray m_line;          // the line being collected
+    QByteArray m_line;          // the line being collected, its LF not yet seen
     qsizetype m_headSize = 0;
     bool m_haveStartLine = false;
     int m_errorStatus = 0;
@@ -59,11 +68,18 @@ private:
     WsHttpResponse m_response;
 };
 
-// The reason phrase HTTP gives a status code ("Bad Request" for 400), as Node's http.STATUS_CODES.
+// The reason phrase HTTP gives a status code ("Bad Request" for 400), as
+// Node's http.STATUS_CODES; "unknown" for a code it does not list, as Node's
+// ServerResponse.writeHead.
 QByteArray httpReasonPhrase(int status);
 
 // True where `list` (a comma-separated header value) holds `token`,
 // compared case-insensitively, as for Connection: keep-alive, Upgrade.
 bool headerListContains(QByteArrayView list, QByteArrayView token);
+
+// RFC 9110 tchar: ! # $ % & ' * + - . ^ _ ` | ~ digits and letters.
+bool isTokenChar(uchar c);
+// A non-empty run of token characters.
+bool isToken(QByteArrayView text);
 
 } // namespace wsqt::core

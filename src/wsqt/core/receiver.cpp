@@ -195,54 +195,64 @@ Receiver::Step Receiver::parseHeader(ReceiverEvent *event)
     if (available < 2)
         return Step::NeedMore;
     const auto *p = reinterpret_cast<const uchar *>(m_input.constData() + m_inputPos);
-    if (!m_headerChecked) {
+    if (m_headerStage == HeaderStage::Start) {
         const Step step = checkFirstBytes(p[0], p[1], event);
         if (step == Step::Emit)
             return step;
-        m_headerChecked = true;
+        m_headerStage = HeaderStage::FirstBytesChecked;
+    }
+    const int keySize = m_masked ? 4 : 0;
+    if (m_headerStage == HeaderStage::FirstBytesChecked) {
+        // As ws: the length is judged as soon as it is known, before the key.
+        if (available < m_headerSize - keySize)
+            return Step::NeedMore;
+        const Step step = checkLength(p, event);
+        if (step == Step::Emit)
+            return step;
+        m_headerStage = HeaderStage::LengthChecked;
     }
     if (available < m_headerSize)
         return Step::NeedMore;
 
-    const int length7 = p[1] & 0x7F;
+    if (m_masked)
+        std::memcpy(m_maskKey, p + m_headerSize - keySize, 4);
+    m_inputPos += m_headerSize;
+    m_headerStage = HeaderStage::Start;
+    m_frameReceived = 0;
+    if (!isControlOpcode(m_opcode) && m_message.isEmpty() && !m_compressed)
+        m_message.reserve(qsizetype(qMin(m_frameRemaining, kMaxEagerReserve)));
+    m_state = State::Payload;
+    return Step::Continue;
+}
+
+Receiver::Step Receiver::checkLength(const uchar *header, ReceiverEvent *event)
+{
+    const int length7 = header[1] & 0x7F;
     quint64 length = quint64(length7);
-    const uchar *key = p + 2;
     if (length7 == 126) {
-        length = qFromBigEndian<quint16>(p + 2);
-        key += 2;
+        length = qFromBigEndian<quint16>(header + 2);
     } else if (length7 == 127) {
-        length = qFromBigEndian<quint64>(p + 2);
-        key += 8;
+        length = qFromBigEndian<quint64>(header + 2);
         if (length > kMaxFrameLength) {
             return fail(event, WsError::UnsupportedDataPayloadLength, 1009,
                         QStringLiteral("Unsupported WebSocket frame: payload length > 2^53 - 1"));
         }
     }
-    if (m_masked)
-        std::memcpy(m_maskKey, key, 4);
-    m_inputPos += m_headerSize;
-    m_headerChecked = false;
     m_frameRemaining = length;
-    m_frameReceived = 0;
+    if (isControlOpcode(m_opcode))
+        return Step::Continue;
 
-    if (!isControlOpcode(m_opcode)) {
-        if (m_opcode != quint8(Opcode::Continuation))
-            startMessage();
-        if (m_options.maxFragments && ++m_fragmentCount > m_options.maxFragments) {
-            return fail(event, WsError::TooManyBufferedParts, 1008,
-                        QStringLiteral("Too many message fragments"));
-        }
-        m_messageLength += length;
-        if (m_options.maxPayload && m_messageLength > m_options.maxPayload) {
-            return fail(event, WsError::UnsupportedMessageLength, 1009,
-                        QStringLiteral("Max payload size exceeded"));
-        }
-        if (!m_fin)
-            m_messageOpcode = m_messageOpcode ? m_messageOpcode : m_opcode;
-        if (m_message.isEmpty() && !m_compressed)
-            m_message.reserve(qsizetype(qMin(length, kMaxEagerReserve)));
+    if (m_opcode != quint8(Opcode::Continuation))
+        startMessage();
+    if (m_options.maxFragments && ++m_fragmentCount > m_options.maxFragments) {
+        return fail(event, WsError::TooManyBufferedParts, 1008, QStringLiteral("Too many message fragments"));
     }
-    m_state = State::Payload;
+    m_messageLength += length;
+    if (m_options.maxPayload && m_messageLength > m_options.maxPayload) {
+        return fail(event, WsError::UnsupportedMessageLength, 1009, QStringLiteral("Max payload size exceeded"));
+    }
+    if (!m_fin)
+        m_messageOpcode = m_messageOpcode ? m_messageOpcode : m_opcode;
     return Step::Continue;
 }
 

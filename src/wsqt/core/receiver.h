@@ -75,6 +75,7 @@ public:
     // Where the next input bytes should be written: up to `sizeHint` bytes
     // (at least 1). While a large payload is being received this is the
     // message buffer itself, so a socket read lands in place with no copy.
+    // Each inputBuffer() must be followed by its commitInput().
     InputBuffer inputBuffer(qsizetype sizeHint);
     // Says that `length` bytes were written to the last inputBuffer().
     void commitInput(qsizetype length);
@@ -102,9 +103,11 @@ public:
 private:
     enum class State { Header, Payload, Stopped };
     enum class Step { NeedMore, Continue, Emit };
+    enum class HeaderStage { Start, FirstBytesChecked, LengthChecked };
 
     Step parseHeader(ReceiverEvent *event);
     Step checkFirstBytes(uchar b0, uchar b1, ReceiverEvent *event);
+    Step checkLength(const uchar *header, ReceiverEvent *event);
     Step parsePayload(ReceiverEvent *event);
     Step appendControlPayload(const char *data, qsizetype length);
     Step appendDataPayload(const char *data, qsizetype length, ReceiverEvent *event);
@@ -132,7 +135,7 @@ private:
     WsError m_deferredError;
 
     // The frame being parsed.
-    bool m_headerChecked = false;
+    HeaderStage m_headerStage = HeaderStage::Start;
     int m_headerSize = 0;
     bool m_fin = false;
     bool m_masked = false;

@@ -93,8 +93,7 @@ ClientHandshake::~ClientHandshake()
     releaseTransport();
 }
 
-WsError ClientHandshake::start(const QUrl &url, const QStringList &protocols,
-                               const QByteArray &extensionOffer)
+WsError ClientHandshake::start(const QUrl &url, const QStringList &protocols)
 {
     if (m_options.protocolVersion != 8 && m_options.protocolVersion != 13) {
         return WsError(WsError::InvalidArgument,
@@ -113,18 +112,20 @@ WsError ClientHandshake::start(const QUrl &url, const QStringList &protocols,
     request.origin = m_options.origin.toUtf8();
     for (const QString &protocol : protocols)
         request.protocols.append(protocol.toUtf8());
-    request.extensionOffer = extensionOffer;
+    std::shared_ptr<core::PerMessageDeflate> deflate;
+    if (m_options.perMessageDeflate) {
+        deflate = std::make_shared<core::PerMessageDeflate>(*m_options.perMessageDeflate, core::Role::Client);
+        request.extensionOffer = deflate->offer();
+    }
     request.headers = m_options.headers;
     // The URL's user info wins over the auth option, as in ws.
     const QString auth = url.userInfo().isEmpty() ? m_options.auth
                                                    : url.userName() + QLatin1Char(':') + url.password();
-    if (!auth.isEmpty() && !request.headers.contains("Authorization"))
-        request.headers.append("Authorization", "Basic " + auth.toUtf8().toBase64());
+    request.auth = auth.toUtf8();
     if (const WsError error = core::validateClientRequest(request); error.isError())
         return error;
 
-    m_protocols = protocols;
-    m_extensionOffer = extensionOffer;
+    m_deflate = deflate;
     m_target = target;
     m_firstTarget = target;
     m_request = request;
@@ -207,10 +208,7 @@ void ClientHandshake::handleResponse(QByteArray rest)
 {
     const WsHttpResponse &response = m_parser->response();
     qCDebug(lcHandshake) << "response" << response.statusCode << response.reasonPhrase;
-    // Node's rule for an upgrade: 101 with an Upgrade header and Connection: upgrade.
-    const bool upgrade = response.statusCode == 101 && response.headers.contains("Upgrade")
-            && core::headerListContains(response.headers.combinedValue("Connection"), "upgrade");
-    if (upgrade) {
+    if (response.statusCode == 101 && core::requestsUpgrade(response.headers)) {
         handleUpgrade(rest);
         return;
     }
@@ -244,17 +242,24 @@ void ClientHandshake::handleUpgrade(const QByteArray &rest)
         return;
 
     QList<QByteArray> offered;
-    QList<core::ExtensionOffer> offers;
-    QString ignored;
-    if (!m_extensionOffer.isEmpty() && core::parseExtensions(m_extensionOffer, &offers, &ignored)) {
-        for (const core::ExtensionOffer &offer : offers)
-            offered.append(offer.name);
-    }
+    if (m_deflate)
+        offered.append(core::kPerMessageDeflate);
     core::ClientHandshakeResult result;
     if (const WsError error = core::verifyServerResponse(response, m_request, offered, &result);
         error.isError()) {
         fail(error);
         return;
+    }
+    std::shared_ptr<core::PerMessageDeflate> deflate;
+    if (!result.extensions.isEmpty()) {
+        // Only the first configuration counts, as in ws.
+        QString reason;
+        if (!m_deflate->acceptResponse(result.extensions.first(), &reason)) {
+            qCDebug(lcHandshake) << "permessage-deflate response refused:" << reason;
+            fail(WsError(WsError::HandshakeFailed, QStringLiteral("Invalid Sec-WebSocket-Extensions header")));
+            return;
+        }
+        deflate = m_deflate;
     }
     m_done = true;
     m_timeout.stop();
@@ -263,7 +268,7 @@ void ClientHandshake::handleUpgrade(const QByteArray &rest)
     transport->disconnect(this);
     transport->device()->disconnect(this);
     transport->setParent(nullptr);
-    Q_EMIT succeeded(transport, response, rest, result);
+    Q_EMIT succeeded(transport, response, rest, result, deflate);
 }
 
 void ClientHandshake::followRedirect(const QByteArray &location)
@@ -292,8 +297,13 @@ void ClientHandshake::followRedirect(const QByteArray &location)
         if (!sameHost || (m_target.secure && !target.secure)) {
             m_request.headers.remove("Authorization");
             m_request.headers.remove("Cookie");
+            m_request.auth.clear();
         }
     }
+    // The request the redirected() receiver sees carries the credentials it may remove.
+    if (!m_request.auth.isEmpty() && !m_request.headers.contains("Authorization"))
+        m_request.headers.append("Authorization", "Basic " + m_request.auth.toBase64());
+    m_request.auth.clear();
     m_request.host = target.hostHeader;
     m_request.resource = target.resource;
     m_request.key = core::generateWebSocketKey();

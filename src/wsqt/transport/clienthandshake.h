@@ -6,6 +6,7 @@
 
 #include "core/handshake.h"
 #include "core/http.h"
+#include "core/permessagedeflate.h"
 
 #include <wsqt/wserror.h>
 #include <wsqt/wshttp.h>
@@ -17,6 +18,7 @@
 #include <QtCore/qurl.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 
 namespace wsqt::transport {
@@ -54,8 +56,8 @@ public:
     ~ClientHandshake() override;
 
     // Validates as ws's constructor does (nothing happens on an error), then
-    // starts connecting. `extensionOffer` is the Sec-WebSocket-Extensions value.
-    WsError start(const QUrl &url, const QStringList &protocols, const QByteArray &extensionOffer);
+    // starts connecting.
+    WsError start(const QUrl &url, const QStringList &protocols);
     // Stops with "WebSocket was closed before the connection was established".
     void abort();
 
@@ -66,9 +68,11 @@ Q_SIGNALS:
     void upgraded(const WsHttpResponse &response);
     void redirected(const QUrl &url, WsHttpRequest *request);
     void unexpectedResponse(const WsHttpResponse &response);
-    // Hands over the transport (now owned by the receiver of this signal).
+    // Hands over the transport (now owned by the receiver of this signal),
+    // and permessage-deflate where it was negotiated.
     void succeeded(wsqt::transport::Transport *transport, const WsHttpResponse &response,
-                   const QByteArray &head, const core::ClientHandshakeResult &result);
+                   const QByteArray &head, const core::ClientHandshakeResult &result,
+                   const std::shared_ptr<core::PerMessageDeflate> &deflate);
     void failed(const WsError &error);
 
 private:
@@ -84,8 +88,7 @@ private:
 
     WsClientOptions m_options;
     Listeners m_listeners;
-    QStringList m_protocols;
-    QByteArray m_extensionOffer;
+    std::shared_ptr<core::PerMessageDeflate> m_deflate;
     ClientTarget m_target;
     ClientTarget m_firstTarget;
     core::ClientHandshakeRequest m_request;

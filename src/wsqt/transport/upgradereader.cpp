@@ -28,7 +28,7 @@ UpgradeReader::UpgradeReader(Transport *transport, int timeoutMs, QObject *paren
         m_timeout.setSingleShot(true);
         connect(&m_timeout, &QTimer::timeout, this, [this] {
             qCDebug(lcServer) << "opening handshake timed out";
-            reject(408, QByteArray());
+            reject(408);
         });
         m_timeout.start(timeoutMs);
     }
@@ -50,12 +50,14 @@ Transport *UpgradeReader::takeTransport()
     return transport;
 }
 
-void UpgradeReader::reject(int status, const QByteArray &message)
+void UpgradeReader::reject(int status)
 {
     if (m_done)
         return;
     Transport *transport = takeTransport();
-    respondAndClose(transport, core::buildErrorResponse(status, message));
+    // As Node answers a request it cannot read: the status alone.
+    respondAndClose(transport, "HTTP/1.1 " + QByteArray::number(status) + ' ' + core::httpReasonPhrase(status)
+                            + "\r\nConnection: close\r\n\r\n");
     Q_EMIT finished();
 }
 
@@ -78,7 +80,7 @@ void UpgradeReader::onReadyRead()
         return;
     case core::HttpHeadParser::Status::Failed:
         qCDebug(lcServer) << "bad request head:" << m_parser.errorStatus() << m_parser.errorMessage();
-        reject(m_parser.errorStatus(), m_parser.errorMessage().toUtf8());
+        reject(m_parser.errorStatus());
         return;
     case core::HttpHeadParser::Status::Complete:
         break;

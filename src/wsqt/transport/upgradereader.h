@@ -30,8 +30,8 @@ public:
     Transport *transport() const { return m_transport; }
     // Stops the timeout and gives the transport up (its parent becomes null).
     Transport *takeTransport();
-    // Answers with an error response, then closes the connection.
-    void reject(int status, const QByteArray &message);
+    // Answers with an error status, then closes the connection.
+    void reject(int status);
 
 Q_SIGNALS:
     void requestRead(const WsHttpRequest &request, const QByteArray &head);
