@@ -89,6 +89,7 @@ public:
     // code. Refuses a code ws refuses and a reason over 123 bytes.
     WsError close(int code = 0, const QByteArray &reason = {});
     WsError close(int code, const QString &reason);
+    WsError close(int code, const char *reason) { return close(code, QByteArray(reason)); }
     // Destroys the connection at once, with no closing handshake.
     void terminate();
     // Stops reading from the socket: no message events until resume().
