@@ -5,7 +5,8 @@
 // environment at start-up selects the scalar path. Never reads or writes
 // outside [data, data + length).
 
-#include <QtCore/qglobal.h>
+#include <QtCore/qbytearray.h>
+#include <QtCore/qlist.h>
 
 #include <cstddef>
 
@@ -26,5 +27,12 @@ void applyMaskScalar(char *data, std::size_t length, const uchar key[4], std::si
 
 // Which implementation applyMask() uses: "avx2", "sse2", "neon" or "scalar".
 const char *maskImplementation();
+
+// For tests and benchmarks: the implementations this machine can run, best
+// first, "scalar" last; and copyMasked() with one of them (any other name
+// gets the scalar path).
+QList<QByteArray> maskImplementations();
+void copyMaskedWith(const QByteArray &implementation, char *dst, const char *src,
+                    std::size_t length, const uchar key[4], std::size_t phase = 0);
 
 } // namespace wsqt::core

@@ -7,7 +7,8 @@
 // An ASCII fast path and a vectorised multibyte path, with a scalar fallback
 // that WS_NO_UTF_8_VALIDATE in the environment at start-up selects.
 
-#include <QtCore/qglobal.h>
+#include <QtCore/qbytearray.h>
+#include <QtCore/qlist.h>
 
 #include <cstddef>
 
@@ -22,22 +23,28 @@ public:
     // True when the bytes seen so far are valid and end on a code point boundary.
     bool isComplete() const { return m_state == 0; }
     bool hasFailed() const { return m_state == kFailed; }
-    void reset() { m_state = 0; m_pending = 0; }
+    void reset() { m_state = 0; }
 
 private:
-    static constexpr quint32 kFailed = 0xFFFFFFFF;
-    // 0 at a boundary, kFailed once invalid, else the state of the sequence
-    // in progress; m_pending holds its bytes seen so far.
-    quint32 m_state = 0;
-    quint32 m_pending = 0;
-    friend struct Utf8ValidatorAccess;
+    // The state of the byte automaton in utf8.cpp: 0 on a code point
+    // boundary, kFailed once invalid, another value inside a multibyte
+    // sequence (it tells which bytes may come next).
+    static constexpr quint8 kFailed = 1;
+    quint8 m_state = 0;
 };
 
 // One-shot validation of a complete text.
 bool isValidUtf8(const char *data, std::size_t length);
 // The scalar implementation, whatever the environment says; for tests and benchmarks.
 bool isValidUtf8Scalar(const char *data, std::size_t length);
-// Which implementation isValidUtf8() uses: "avx2", "sse2", "neon" or "scalar".
+// Which implementation isValidUtf8() and Utf8Validator use: "avx2", "ssse3",
+// "neon" or "scalar".
 const char *utf8Implementation();
+
+// For tests and benchmarks: the implementations this machine can run, best
+// first, "scalar" last; and isValidUtf8() with one of them (any other name
+// gets the scalar path).
+QList<QByteArray> utf8Implementations();
+bool isValidUtf8With(const QByteArray &implementation, const char *data, std::size_t length);
 
 } // namespace wsqt::core
