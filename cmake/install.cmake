@@ -14,3 +14,6 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/WsQtConfigVersion.c
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/WsQtConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/WsQtConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/WsQt)
+
+configure_file(cmake/WsQt.pc.in ${CMAKE_CURRENT_BINARY_DIR}/WsQt.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/WsQt.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
