@@ -11,6 +11,7 @@
 #include <QtCore/qstring.h>
 #include <QtCore/qstringlist.h>
 #include <QtNetwork/qhostaddress.h>
+#include <QtNetwork/qsslconfiguration.h>
 
 #include <functional>
 #include <optional>
@@ -52,6 +53,10 @@ struct WSQT_EXPORT WsClientOptions : WsConnectionOptions
     QString auth;
     // Bind the connection to this local address (null: any).
     QHostAddress localAddress;
+    // TLS for wss:// (CA certificates, client certificate, protocols). The
+    // peer's certificate and host name are verified unless the application
+    // says otherwise through WsSocket::sslErrors() / ignoreSslErrors().
+    QSslConfiguration sslConfiguration = QSslConfiguration::defaultConfiguration();
 };
 
 // What verifyClient is told about a connection attempt.
@@ -91,6 +96,9 @@ struct WSQT_EXPORT WsServerOptions : WsConnectionOptions
     int handshakeTimeout = 10000;
     // Off by default, as in ws.
     std::optional<WsDeflateOptions> perMessageDeflate;
+    // Serve TLS (wss://) with this configuration (certificate, key, ...), on
+    // a QSslServer; the TLS handshake counts within handshakeTimeout.
+    std::optional<QSslConfiguration> sslConfiguration;
 
     // Chooses the subprotocol among the client's; an empty result sends none.
     // Without it the client's first one is chosen.

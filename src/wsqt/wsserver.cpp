@@ -10,6 +10,7 @@
 
 #include <QtCore/qmetaobject.h>
 #include <QtCore/qpointer.h>
+#include <QtNetwork/qsslserver.h>
 #include <QtNetwork/qtcpserver.h>
 #include <QtNetwork/qtcpsocket.h>
 
@@ -264,12 +265,25 @@ WsServer::WsServer(const WsServerOptions &options, QObject *parent)
     if (options.server) {
         d->tcpServer = options.server;
     } else {
-        d->tcpServer = new QTcpServer(this);
+        if (options.sslConfiguration) {
+            auto *sslServer = new QSslServer(this);
+            sslServer->setSslConfiguration(*options.sslConfiguration);
+            // A TLS handshake that stalls is dropped like a stalled upgrade.
+            sslServer->setHandshakeTimeout(options.handshakeTimeout > 0 ? options.handshakeTimeout : -1);
+            connect(sslServer, &QSslServer::errorOccurred, this,
+                    [](QSslSocket *socket, QAbstractSocket::SocketError) {
+                        qCDebug(lcServer) << "TLS handshake failed:" << socket->errorString();
+                    });
+            d->tcpServer = sslServer;
+        } else {
+            d->tcpServer = new QTcpServer(this);
+        }
         d->ownsServer = true;
         if (options.backlog > 0)
             d->tcpServer->setListenBacklogSize(options.backlog);
     }
-    connect(d->tcpServer, &QTcpServer::newConnection, this, [this] {
+    // A QSslServer queues a connection once its TLS handshake is done.
+    connect(d->tcpServer, &QTcpServer::pendingConnectionAvailable, this, [this] {
         if (d->state == WsServerPrivate::State::Running)
             d->acceptPending();
     });

@@ -336,6 +336,7 @@ WsError WsSocket::open(const QUrl &url, const QStringList &protocols, const WsCl
     Q_EMIT urlChanged(d->url);
 
     connect(handshake, &transport::ClientHandshake::upgraded, this, &WsSocket::upgraded);
+    connect(handshake, &transport::ClientHandshake::sslErrors, this, &WsSocket::sslErrors);
     connect(handshake, &transport::ClientHandshake::unexpectedResponse, this, &WsSocket::unexpectedResponse);
     connect(handshake, &transport::ClientHandshake::redirected, this,
             [this](const QUrl &newUrl, WsHttpRequest *request) {
@@ -542,6 +543,12 @@ void WsSocket::terminate()
     d->setState(Closing);
     if (d->transport)
         d->transport->destroy();
+}
+
+void WsSocket::ignoreSslErrors(const QList<QSslError> &errors)
+{
+    if (d->handshake)
+        d->handshake->ignoreSslErrors(errors);
 }
 
 void WsSocket::pause()

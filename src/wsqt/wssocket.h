@@ -8,6 +8,7 @@
 #include <QtCore/qobject.h>
 #include <QtCore/qurl.h>
 #include <QtNetwork/qhostaddress.h>
+#include <QtNetwork/qsslerror.h>
 
 #include <functional>
 #include <memory>
@@ -92,6 +93,9 @@ public:
     WsError close(int code, const char *reason) { return close(code, QByteArray(reason)); }
     // Destroys the connection at once, with no closing handshake.
     void terminate();
+    // From a receiver of sslErrors() (direct connection): go on despite
+    // these errors (all of them when the list is empty), as QSslSocket does.
+    void ignoreSslErrors(const QList<QSslError> &errors = {});
     // Stops reading from the socket: no message events until resume().
     void pause();
     void resume();
@@ -116,6 +120,9 @@ Q_SIGNALS:
     // request's headers may be changed; while a receiver is connected no
     // header is dropped for a cross-host redirect.
     void redirected(const QUrl &url, WsHttpRequest *request);
+    // Client: the TLS peer verification failed. Unless a receiver calls
+    // ignoreSslErrors(), the connection fails with a TlsError.
+    void sslErrors(const QList<QSslError> &errors);
     void readyStateChanged(WsSocket::ReadyState state);
     void urlChanged(const QUrl &url);
     void binaryTypeChanged(WsSocket::BinaryType type);

@@ -153,7 +153,21 @@ void ClientHandshake::connectTransport()
             socket->bind(m_options.localAddress);
         if (auto *ssl = qobject_cast<QSslSocket *>(socket)) {
             connect(ssl, &QSslSocket::encrypted, this, sendRequest);
-            connect(ssl, &QSslSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
+            ssl->setSslConfiguration(m_options.sslConfiguration);
+            connect(ssl, &QSslSocket::sslErrors, this, [this, ssl](const QList<QSslError> &errors) {
+                m_ignoreSslErrors = false;
+                QPointer<ClientHandshake> guard(this);
+                Q_EMIT sslErrors(errors);
+                if (!guard || m_done)
+                    return;
+                if (m_ignoreSslErrors) {
+                    qCWarning(lcHandshake) << "TLS errors ignored by the application:" << errors;
+                    if (m_ignoredSslErrors.isEmpty())
+                        ssl->ignoreSslErrors();
+                    else
+                        ssl->ignoreSslErrors(m_ignoredSslErrors);
+                    return;
+                }
                 QStringList messages;
                 for (const QSslError &error : errors)
                     messages.append(error.errorString());
@@ -347,6 +361,12 @@ void ClientHandshake::finishUnexpected()
     Q_EMIT unexpectedResponse(m_response);
     if (guard)
         Q_EMIT failed(WsError());
+}
+
+void ClientHandshake::ignoreSslErrors(const QList<QSslError> &errors)
+{
+    m_ignoreSslErrors = true;
+    m_ignoredSslErrors = errors;
 }
 
 void ClientHandshake::abort()

@@ -16,6 +16,7 @@
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
 #include <QtCore/qurl.h>
+#include <QtNetwork/qsslerror.h>
 
 #include <functional>
 #include <memory>
@@ -60,12 +61,15 @@ public:
     WsError start(const QUrl &url, const QStringList &protocols);
     // Stops with "WebSocket was closed before the connection was established".
     void abort();
+    // From a receiver of sslErrors(): continue despite these errors (all when empty).
+    void ignoreSslErrors(const QList<QSslError> &errors);
 
     QUrl url() const { return m_target.url; }
     const core::ClientHandshakeRequest &request() const { return m_request; }
 
 Q_SIGNALS:
     void upgraded(const WsHttpResponse &response);
+    void sslErrors(const QList<QSslError> &errors);
     void redirected(const QUrl &url, WsHttpRequest *request);
     void unexpectedResponse(const WsHttpResponse &response);
     // Hands over the transport (now owned by the receiver of this signal),
@@ -94,6 +98,8 @@ private:
     core::ClientHandshakeRequest m_request;
     std::optional<core::HttpHeadParser> m_parser;
     WsHttpResponse m_response;
+    bool m_ignoreSslErrors = false;
+    QList<QSslError> m_ignoredSslErrors;
     bool m_readingBody = false;        // an unexpected response's body is being read
     qint64 m_bodyExpected = -1;        // its Content-Length, -1 when it ends with the connection
     int m_redirects = 0;
