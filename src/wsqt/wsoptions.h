@@ -16,6 +16,7 @@
 #include <functional>
 #include <optional>
 
+class QLocalServer;
 class QTcpServer;
 class WsSocket;
 
@@ -83,9 +84,11 @@ struct WSQT_EXPORT WsServerOptions : WsConnectionOptions
 {
     static constexpr int NoPort = -1;
 
-    // Exactly one of port, server and noServer.
+    // Exactly one of port (or socketPath), server (or localServer) and noServer.
     int port = NoPort;              // 0 picks a free port
-    QTcpServer *server = nullptr;   // owned by the application
+    QString socketPath;             // listen on a UNIX domain socket instead of a port
+    QTcpServer *server = nullptr;   // owned by the application (a QSslServer for TLS)
+    QLocalServer *localServer = nullptr;  // owned by the application
     bool noServer = false;
 
     QHostAddress host = QHostAddress::Any;

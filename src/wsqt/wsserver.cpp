@@ -10,6 +10,8 @@
 
 #include <QtCore/qmetaobject.h>
 #include <QtCore/qpointer.h>
+#include <QtNetwork/qlocalserver.h>
+#include <QtNetwork/qlocalsocket.h>
 #include <QtNetwork/qsslserver.h>
 #include <QtNetwork/qtcpserver.h>
 #include <QtNetwork/qtcpsocket.h>
@@ -36,7 +38,11 @@ public:
 
     explicit WsServerPrivate(WsServer *q) : q(q) { }
 
+    bool listenTcp();
+    bool listenLocal();
+    void refuseToRun(const WsError &error);
     void acceptPending();
+    void accept(transport::Transport *transport);
     void upgrade(const WsHttpRequest &request, transport::Transport *transport, const QByteArray &head,
                  const UpgradeCallback &callback);
     void refuse(transport::Transport *transport, const core::HandshakeRejection &rejection,
@@ -53,6 +59,7 @@ public:
     State state = State::Running;
     WsError error;
     QTcpServer *tcpServer = nullptr;
+    QLocalServer *localServer = nullptr;
     bool ownsServer = false;
     QList<WsSocket *> connections;
     QList<std::function<void(const WsError &)>> closeCallbacks;
@@ -63,29 +70,104 @@ void WsServerPrivate::emitLater(const std::function<void()> &emitter)
     QMetaObject::invokeMethod(q, emitter, Qt::QueuedConnection);
 }
 
+void WsServerPrivate::refuseToRun(const WsError &why)
+{
+    error = why;
+    qCWarning(lcServer) << error;
+    state = State::Closed;
+    emitLater([this] { Q_EMIT q->errorOccurred(error); });
+}
+
+bool WsServerPrivate::listenTcp()
+{
+    if (options.server) {
+        tcpServer = options.server;
+    } else if (options.sslConfiguration) {
+        auto *sslServer = new QSslServer(q);
+        sslServer->setSslConfiguration(*options.sslConfiguration);
+        // A TLS handshake that stalls is dropped like a stalled upgrade.
+        sslServer->setHandshakeTimeout(options.handshakeTimeout > 0 ? options.handshakeTimeout : -1);
+        QObject::connect(sslServer, &QSslServer::errorOccurred, q,
+                         [](QSslSocket *socket, QAbstractSocket::SocketError) {
+                             qCDebug(lcServer) << "TLS handshake failed:" << socket->errorString();
+                         });
+        tcpServer = sslServer;
+    } else {
+        tcpServer = new QTcpServer(q);
+    }
+    // A QSslServer queues a connection once its TLS handshake is done.
+    QObject::connect(tcpServer, &QTcpServer::pendingConnectionAvailable, q, [this] { acceptPending(); });
+    QObject::connect(tcpServer, &QTcpServer::acceptError, q, [this] {
+        Q_EMIT q->errorOccurred(WsError(WsError::ServerError, tcpServer->errorString()));
+    });
+    if (options.server)
+        return true;
+    ownsServer = true;
+    if (options.backlog > 0)
+        tcpServer->setListenBacklogSize(options.backlog);
+    if (tcpServer->listen(options.host, quint16(options.port)))
+        return true;
+    refuseToRun(WsError(WsError::ServerError, QStringLiteral("listen on %1:%2 failed: %3")
+                                                      .arg(options.host.toString())
+                                                      .arg(options.port)
+                                                      .arg(tcpServer->errorString())));
+    return false;
+}
+
+bool WsServerPrivate::listenLocal()
+{
+    if (options.localServer) {
+        localServer = options.localServer;
+    } else {
+        localServer = new QLocalServer(q);
+        ownsServer = true;
+        if (options.backlog > 0)
+            localServer->setMaxPendingConnections(options.backlog);
+    }
+    QObject::connect(localServer, &QLocalServer::newConnection, q, [this] { acceptPending(); });
+    if (options.localServer)
+        return true;
+    if (localServer->listen(options.socketPath))
+        return true;
+    refuseToRun(WsError(WsError::ServerError, QStringLiteral("listen on %1 failed: %2")
+                                                      .arg(options.socketPath, localServer->errorString())));
+    return false;
+}
+
 void WsServerPrivate::acceptPending()
 {
-    while (QTcpSocket *socket = tcpServer->nextPendingConnection()) {
-        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-        transport::Transport *transport = transport::Transport::create(socket);
-        auto *reader = new transport::UpgradeReader(transport, options.handshakeTimeout, q);
-        QObject::connect(reader, &transport::UpgradeReader::finished, reader, &QObject::deleteLater);
-        QObject::connect(reader, &transport::UpgradeReader::requestRead, q,
-                         [this, reader](const WsHttpRequest &request, const QByteArray &head) {
-                             if (!core::requestsUpgrade(request.headers)) {
-                                 qCDebug(lcServer) << "not an upgrade request:" << request.method << request.target;
-                                 transport::respondAndClose(reader->takeTransport(), kUpgradeRequired);
-                                 reader->deleteLater();
-                                 return;
-                             }
-                             transport::Transport *transport = reader->takeTransport();
-                             reader->deleteLater();
-                             transport->setParent(q);
-                             upgrade(request, transport, head, [this](WsSocket *socket, const WsHttpRequest &request) {
-                                 Q_EMIT q->newConnection(socket, request);
-                             });
-                         });
+    if (state != State::Running)
+        return;
+    if (tcpServer) {
+        while (QTcpSocket *socket = tcpServer->nextPendingConnection()) {
+            socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+            accept(transport::Transport::create(socket));
+        }
     }
+    if (localServer) {
+        while (QLocalSocket *socket = localServer->nextPendingConnection())
+            accept(transport::Transport::create(socket));
+    }
+}
+
+void WsServerPrivate::accept(transport::Transport *transport)
+{
+    auto *reader = new transport::UpgradeReader(transport, options.handshakeTimeout, q);
+    QObject::connect(reader, &transport::UpgradeReader::finished, reader, &QObject::deleteLater);
+    QObject::connect(reader, &transport::UpgradeReader::requestRead, q,
+                     [this, reader](const WsHttpRequest &request, const QByteArray &head) {
+                         transport::Transport *transport = reader->takeTransport();
+                         reader->deleteLater();
+                         if (!core::requestsUpgrade(request.headers)) {
+                             qCDebug(lcServer) << "not an upgrade request:" << request.method << request.target;
+                             transport::respondAndClose(transport, kUpgradeRequired);
+                             return;
+                         }
+                         transport->setParent(q);
+                         upgrade(request, transport, head, [this](WsSocket *socket, const WsHttpRequest &request) {
+                             Q_EMIT q->newConnection(socket, request);
+                         });
+                     });
 }
 
 void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport *transport,
@@ -248,62 +330,23 @@ WsServer::WsServer(const WsServerOptions &options, QObject *parent)
     : QObject(parent), d(new WsServerPrivate(this))
 {
     d->options = options;
-    const int modes = int(options.port != WsServerOptions::NoPort) + int(options.server != nullptr)
-            + int(options.noServer);
-    if (modes != 1) {
-        d->error = WsError(WsError::InvalidArgument,
-                           QStringLiteral("One and only one of the \"port\", \"server\", or \"noServer\" "
-                                          "options must be specified"));
-        qCWarning(lcServer) << d->error;
-        d->state = WsServerPrivate::State::Closed;
-        d->emitLater([this] { Q_EMIT errorOccurred(d->error); });
+    const int modes = int(options.port != WsServerOptions::NoPort || !options.socketPath.isEmpty())
+            + int(options.server != nullptr || options.localServer != nullptr) + int(options.noServer);
+    const bool twoListeners = (options.port != WsServerOptions::NoPort && !options.socketPath.isEmpty())
+            || (options.server && options.localServer);
+    if (modes != 1 || twoListeners) {
+        d->refuseToRun(WsError(WsError::InvalidArgument,
+                               QStringLiteral("One and only one of the \"port\", \"server\", or \"noServer\" "
+                                              "options must be specified")));
         return;
     }
     if (options.noServer)
         return;
-
-    if (options.server) {
-        d->tcpServer = options.server;
-    } else {
-        if (options.sslConfiguration) {
-            auto *sslServer = new QSslServer(this);
-            sslServer->setSslConfiguration(*options.sslConfiguration);
-            // A TLS handshake that stalls is dropped like a stalled upgrade.
-            sslServer->setHandshakeTimeout(options.handshakeTimeout > 0 ? options.handshakeTimeout : -1);
-            connect(sslServer, &QSslServer::errorOccurred, this,
-                    [](QSslSocket *socket, QAbstractSocket::SocketError) {
-                        qCDebug(lcServer) << "TLS handshake failed:" << socket->errorString();
-                    });
-            d->tcpServer = sslServer;
-        } else {
-            d->tcpServer = new QTcpServer(this);
-        }
-        d->ownsServer = true;
-        if (options.backlog > 0)
-            d->tcpServer->setListenBacklogSize(options.backlog);
-    }
-    // A QSslServer queues a connection once its TLS handshake is done.
-    connect(d->tcpServer, &QTcpServer::pendingConnectionAvailable, this, [this] {
-        if (d->state == WsServerPrivate::State::Running)
-            d->acceptPending();
-    });
-    connect(d->tcpServer, &QTcpServer::acceptError, this, [this] {
-        Q_EMIT errorOccurred(WsError(WsError::ServerError, d->tcpServer->errorString()));
-    });
-
-    if (d->ownsServer && !d->tcpServer->listen(options.host, quint16(options.port))) {
-        d->error = WsError(WsError::ServerError,
-                           QStringLiteral("listen on %1:%2 failed: %3")
-                                   .arg(options.host.toString())
-                                   .arg(options.port)
-                                   .arg(d->tcpServer->errorString()));
-        qCWarning(lcServer) << d->error;
-        d->state = WsServerPrivate::State::Closed;
-        d->emitLater([this] { Q_EMIT errorOccurred(d->error); });
+    const bool local = !options.socketPath.isEmpty() || options.localServer;
+    if (!(local ? d->listenLocal() : d->listenTcp()))
         return;
-    }
-    if (d->tcpServer->isListening()) {
-        qCDebug(lcServer) << "listening on" << d->tcpServer->serverAddress() << d->tcpServer->serverPort();
+    if (isListening()) {
+        qCDebug(lcServer) << "listening on" << address().address << address().port << address().path;
         d->emitLater([this] {
             Q_EMIT listeningChanged(true);
             Q_EMIT listening();
@@ -325,7 +368,8 @@ WsError WsServer::error() const
 
 bool WsServer::isListening() const
 {
-    return d->state == WsServerPrivate::State::Running && d->tcpServer && d->tcpServer->isListening();
+    return d->state == WsServerPrivate::State::Running
+            && ((d->tcpServer && d->tcpServer->isListening()) || (d->localServer && d->localServer->isListening()));
 }
 
 WsServerAddress WsServer::address() const
@@ -337,6 +381,10 @@ WsServerAddress WsServer::address() const
     if (!isListening())
         return {};
     WsServerAddress result;
+    if (d->localServer) {
+        result.path = d->localServer->fullServerName();
+        return result;
+    }
     result.address = d->tcpServer->serverAddress();
     result.port = d->tcpServer->serverPort();
     result.family = result.address.protocol() == QAbstractSocket::IPv6Protocol ? QStringLiteral("IPv6")
@@ -365,13 +413,17 @@ void WsServer::close(std::function<void(const WsError &error)> callback)
     if (d->state == WsServerPrivate::State::Closing)
         return;
     d->state = WsServerPrivate::State::Closing;
-    if (d->tcpServer) {
-        if (d->ownsServer) {
+    if (d->ownsServer) {
+        if (d->tcpServer)
             d->tcpServer->close();
-            Q_EMIT listeningChanged(false);
-        } else {
+        if (d->localServer)
+            d->localServer->close();
+        Q_EMIT listeningChanged(false);
+    } else {
+        if (d->tcpServer)
             d->tcpServer->disconnect(this);
-        }
+        if (d->localServer)
+            d->localServer->disconnect(this);
     }
     qCDebug(lcServer) << "closing";
     d->maybeFinishClose();

@@ -26,8 +26,9 @@ struct WSQT_EXPORT WsServerAddress
     bool isNull() const { return address.isNull() && path.isEmpty(); }
 };
 
-// A WebSocket server: ws's WebSocketServer. With a port it listens at once;
-// with `server` it serves the connections of an application's QTcpServer;
+// A WebSocket server: ws's WebSocketServer. With a port (or a socketPath)
+// it listens at once; with `server` (or `localServer`) it serves the
+// connections of an application's QTcpServer or QSslServer (QLocalServer);
 // with noServer it serves only what handleUpgrade() is given.
 class WSQT_EXPORT WsServer : public QObject
 {
