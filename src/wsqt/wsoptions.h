@@ -11,6 +11,7 @@
 #include <QtCore/qstring.h>
 #include <QtCore/qstringlist.h>
 #include <QtNetwork/qhostaddress.h>
+#include <QtNetwork/qnetworkproxy.h>
 #include <QtNetwork/qsslconfiguration.h>
 
 #include <functional>
@@ -58,6 +59,9 @@ struct WSQT_EXPORT WsClientOptions : WsConnectionOptions
     // peer's certificate and host name are verified unless the application
     // says otherwise through WsSocket::sslErrors() / ignoreSslErrors().
     QSslConfiguration sslConfiguration = QSslConfiguration::defaultConfiguration();
+    // The proxy to connect through: HTTP CONNECT or SOCKS5, with credentials
+    // if it needs them. Default: the application proxy (QNetworkProxy::applicationProxy()).
+    QNetworkProxy proxy = QNetworkProxy(QNetworkProxy::DefaultProxy);
 };
 
 // What verifyClient is told about a connection attempt.

@@ -151,6 +151,7 @@ void ClientHandshake::connectTransport()
         m_transport = Transport::create(socket, this);
         if (!m_options.localAddress.isNull())
             socket->bind(m_options.localAddress);
+        socket->setProxy(m_options.proxy);
         if (auto *ssl = qobject_cast<QSslSocket *>(socket)) {
             connect(ssl, &QSslSocket::encrypted, this, sendRequest);
             ssl->setSslConfiguration(m_options.sslConfiguration);
@@ -184,7 +185,7 @@ void ClientHandshake::connectTransport()
     }
     connect(m_transport->device(), &QIODevice::readyRead, this, &ClientHandshake::onReadyRead);
     connect(m_transport, &Transport::errorOccurred, this, [this](const QString &message) {
-        fail(WsError(WsError::ConnectionError, message));
+        fail(WsError(isProxyError() ? WsError::ProxyError : WsError::ConnectionError, message));
     });
     connect(m_transport, &Transport::disconnected, this, [this] {
         if (m_readingBody)
@@ -194,6 +195,24 @@ void ClientHandshake::connectTransport()
     });
     if (m_options.handshakeTimeout > 0)
         m_timeout.start(m_options.handshakeTimeout);
+}
+
+bool ClientHandshake::isProxyError() const
+{
+    const auto *socket = m_transport ? qobject_cast<const QAbstractSocket *>(m_transport->device()) : nullptr;
+    if (!socket)
+        return false;
+    switch (socket->error()) {
+    case QAbstractSocket::ProxyAuthenticationRequiredError:
+    case QAbstractSocket::ProxyConnectionRefusedError:
+    case QAbstractSocket::ProxyConnectionClosedError:
+    case QAbstractSocket::ProxyConnectionTimeoutError:
+    case QAbstractSocket::ProxyNotFoundError:
+    case QAbstractSocket::ProxyProtocolError:
+        return true;
+    default:
+        return false;
+    }
 }
 
 void ClientHandshake::onReadyRead()

@@ -82,6 +82,7 @@ Q_SIGNALS:
 private:
     void connectTransport();
     void onReadyRead();
+    bool isProxyError() const;
     void handleResponse(QByteArray rest);
     void handleUpgrade(const QByteArray &rest);
     void followRedirect(const QByteArray &location);
