@@ -1,10 +1,13 @@
 #include "wssocket_p.h"
 
 #include "transport/clienthandshake.h"
+#include "transport/compressionpool.h"
 #include "transport/logging.h"
 
 #include <QtNetwork/qabstractsocket.h>
+#include <QtCore/qfuturewatcher.h>
 #include <QtCore/qmetaobject.h>
+#include <QtCore/qpromise.h>
 #include <QtNetwork/qlocalsocket.h>
 
 using namespace wsqt;
@@ -13,6 +16,9 @@ namespace {
 
 // While paused the socket buffers at most this much before TCP pushes back.
 constexpr qint64 kPausedReadBufferSize = 64 * 1024;
+// Messages from this size on are compressed on a worker thread; smaller
+// ones cost less than the hand-over.
+constexpr qsizetype kWorkerCompressionThreshold = 64 * 1024;
 
 } // namespace
 
@@ -240,6 +246,7 @@ void WsSocketPrivate::onDisconnected()
 
     const WsError unsent(WsError::ConnectionError,
                          QStringLiteral("The connection closed before the data was written"));
+    failQueued(unsent);
     std::deque<PendingCallback> pending;
     pending.swap(callbacks);
     for (const PendingCallback &entry : pending)
@@ -286,20 +293,139 @@ WsError WsSocketPrivate::refuseWhenNotOpen(qint64 length, const WsSocket::Callba
     return error;
 }
 
-WsError WsSocketPrivate::sendControl(bool ping, const QByteArray &data, bool mask,
-                                     const WsSocket::Callback &callback)
+WsError WsSocketPrivate::submit(Outgoing &&operation)
+{
+    if (compressing || !sendQueue.empty()) {
+        queuedBytes += operation.data.size();
+        sendQueue.push_back(std::move(operation));
+        return {};
+    }
+    return execute(operation);
+}
+
+WsError WsSocketPrivate::execute(Outgoing &operation)
+{
+    if (!connection)
+        return {};
+    WsError error;
+    switch (operation.kind) {
+    case Outgoing::Data:
+        if (compressOnWorker(operation))
+            return {};
+        error = connection->send(operation.data, operation.options);
+        break;
+    case Outgoing::Ping:
+        error = connection->ping(operation.data, operation.options.mask);
+        break;
+    case Outgoing::Pong:
+        error = connection->pong(operation.data, operation.options.mask);
+        break;
+    case Outgoing::Close:
+        error = connection->close(operation.closeCode, operation.data);
+        if (!error.isError()) {
+            flush();
+            startClosing();
+            endTransportIfDone();
+            return {};
+        }
+        break;
+    }
+    if (error.isError()) {
+        qCWarning(lcSocket) << q << error;
+        callLater(operation.callback, error);
+        return error;
+    }
+    flush();
+    queueCallback(operation.callback);
+    return {};
+}
+
+WsError WsSocketPrivate::sendControl(Outgoing::Kind kind, const QByteArray &data, bool mask,
+                                     WsSocket::Callback callback)
 {
     if (const WsError error = refuseWhenNotOpen(data.size(), callback); error.isError())
         return error;
-    const WsError error = ping ? connection->ping(data, mask) : connection->pong(data, mask);
-    if (error.isError()) {
+    if (data.size() > core::kMaxControlPayload) {
+        const WsError error(WsError::InvalidArgument,
+                            QStringLiteral("The data size must not be greater than 125 bytes"));
         qCWarning(lcSocket) << q << error;
         callLater(callback, error);
         return error;
     }
-    flush();
-    queueCallback(callback);
-    return {};
+    Outgoing operation{kind, data, {}, 0, std::move(callback)};
+    operation.options.mask = mask;
+    return submit(std::move(operation));
+}
+
+bool WsSocketPrivate::compressOnWorker(Outgoing &operation)
+{
+    if (!deflate || operation.data.size() < kWorkerCompressionThreshold
+        || !connection->willCompress(operation.data.size(), operation.options.compress))
+        return false;
+    compressing = true;
+    queuedBytes += operation.data.size();
+
+    using Result = std::pair<QByteArray, WsError>;
+    auto promise = std::make_shared<QPromise<Result>>();
+    auto *watcher = new QFutureWatcher<Result>(q);
+    auto pending = std::make_shared<Outgoing>(std::move(operation));
+    QObject::connect(watcher, &QFutureWatcherBase::finished, q, [this, watcher, pending] {
+        watcher->deleteLater();
+        const Result result = watcher->result();
+        finishCompression(*pending, result.first, result.second);
+    });
+    watcher->setFuture(promise->future());
+    // The job owns what it uses: the socket may be gone when it ends.
+    std::shared_ptr<core::PerMessageDeflate> deflater = deflate;
+    const QByteArray data = pending->data;
+    const bool fin = pending->options.fin;
+    transport::compressionPool(deflater->concurrencyLimit())->start([promise, deflater, data, fin] {
+        promise->start();
+        QByteArray compressed;
+        const WsError error = deflater->deflate(data.constData(), data.size(), fin, &compressed);
+        promise->addResult(Result(compressed, error));
+        promise->finish();
+    });
+    return true;
+}
+
+void WsSocketPrivate::finishCompression(Outgoing &operation, const QByteArray &compressed, const WsError &error)
+{
+    compressing = false;
+    queuedBytes -= operation.data.size();
+    if (!connection || state == WsSocket::Closed) {
+        callLater(operation.callback, WsError(WsError::ConnectionError,
+                                              QStringLiteral("The socket was closed while data was being compressed")));
+        return;
+    }
+    if (error.isError()) {
+        qCWarning(lcSocket) << q << error;
+        callLater(operation.callback, error);
+    } else if (const WsError refused = connection->sendCompressed(compressed, operation.options); refused.isError()) {
+        callLater(operation.callback, refused);
+    } else {
+        flush();
+        queueCallback(operation.callback);
+    }
+    runQueue();
+}
+
+void WsSocketPrivate::runQueue()
+{
+    while (!compressing && !sendQueue.empty()) {
+        Outgoing operation = std::move(sendQueue.front());
+        sendQueue.pop_front();
+        queuedBytes -= operation.data.size();
+        execute(operation);
+    }
+}
+
+void WsSocketPrivate::failQueued(const WsError &error)
+{
+    for (const Outgoing &operation : sendQueue)
+        callLater(operation.callback, error);
+    sendQueue.clear();
+    queuedBytes = 0;
 }
 
 // ---- WsSocket --------------------------------------------------------------
@@ -412,7 +538,7 @@ void WsSocket::setBinaryType(BinaryType type)
 
 qint64 WsSocket::bufferedAmount() const
 {
-    qint64 amount = d->bufferedAfterClose;
+    qint64 amount = d->bufferedAfterClose + d->queuedBytes;
     if (d->connection)
         amount += d->connection->outgoingBytes();
     if (d->transport)
@@ -454,19 +580,12 @@ WsError WsSocket::send(const QByteArray &data, const WsSendOptions &options, Cal
 {
     if (const WsError error = d->refuseWhenNotOpen(data.size(), callback); error.isError())
         return error;
-    core::DataSendOptions sendOptions;
-    sendOptions.binary = options.binary.value_or(true);
-    sendOptions.fin = options.fin;
-    sendOptions.compress = options.compress;
-    sendOptions.mask = options.mask.value_or(!d->serverSide);
-    if (const WsError error = d->connection->send(data, sendOptions); error.isError()) {
-        qCWarning(lcSocket) << this << error;
-        d->callLater(callback, error);
-        return error;
-    }
-    d->flush();
-    d->queueCallback(callback);
-    return {};
+    WsSocketPrivate::Outgoing operation{WsSocketPrivate::Outgoing::Data, data, {}, 0, std::move(callback)};
+    operation.options.binary = options.binary.value_or(true);
+    operation.options.fin = options.fin;
+    operation.options.compress = options.compress;
+    operation.options.mask = options.mask.value_or(!d->serverSide);
+    return d->submit(std::move(operation));
 }
 
 WsError WsSocket::sendText(const QString &text, Callback callback)
@@ -483,22 +602,22 @@ WsError WsSocket::sendBinary(const QByteArray &data, Callback callback)
 
 WsError WsSocket::ping(const QByteArray &data, Callback callback)
 {
-    return d->sendControl(true, data, !d->serverSide, callback);
+    return ping(data, !d->serverSide, std::move(callback));
 }
 
 WsError WsSocket::ping(const QByteArray &data, bool mask, Callback callback)
 {
-    return d->sendControl(true, data, mask, callback);
+    return d->sendControl(WsSocketPrivate::Outgoing::Ping, data, mask, std::move(callback));
 }
 
 WsError WsSocket::pong(const QByteArray &data, Callback callback)
 {
-    return d->sendControl(false, data, !d->serverSide, callback);
+    return pong(data, !d->serverSide, std::move(callback));
 }
 
 WsError WsSocket::pong(const QByteArray &data, bool mask, Callback callback)
 {
-    return d->sendControl(false, data, mask, callback);
+    return d->sendControl(WsSocketPrivate::Outgoing::Pong, data, mask, std::move(callback));
 }
 
 WsError WsSocket::close(int code, const QByteArray &reason)
@@ -513,13 +632,20 @@ WsError WsSocket::close(int code, const QByteArray &reason)
     case Closing:
         break;
     }
-    if (const WsError error = d->connection->close(code, reason); error.isError()) {
-        qCWarning(lcSocket) << this << "close refused:" << error;
-        return error;
+    if (d->state == Open) {
+        // Refused before anything changes, even when the close frame must
+        // wait behind a message being compressed.
+        QByteArray payload;
+        if (const WsError error = core::buildClosePayload(code, reason, &payload); error.isError()) {
+            qCWarning(lcSocket) << this << "close refused:" << error;
+            return error;
+        }
     }
-    d->flush();
-    d->startClosing();
-    d->endTransportIfDone();
+    WsSocketPrivate::Outgoing operation{WsSocketPrivate::Outgoing::Close, reason, {}, code, {}};
+    const bool queued = d->compressing || !d->sendQueue.empty();
+    d->submit(std::move(operation));
+    if (queued)
+        d->startClosing();
     return {};
 }
 

@@ -40,7 +40,25 @@ public:
     void endTransportIfDone();
     void setReadPaused(bool paused);
     WsError refuseWhenNotOpen(qint64 length, const WsSocket::Callback &callback);
-    WsError sendControl(bool ping, const QByteArray &data, bool mask, const WsSocket::Callback &callback);
+
+    // A send, ping, pong or close, run at once or, while a large message is
+    // being compressed on a worker thread, queued behind it in order.
+    struct Outgoing
+    {
+        enum Kind { Data, Ping, Pong, Close };
+        Kind kind;
+        QByteArray data;                       // payload, or the close reason
+        wsqt::core::DataSendOptions options;   // binary, fin, compress, mask
+        int closeCode = 0;
+        WsSocket::Callback callback;
+    };
+    WsError submit(Outgoing &&operation);
+    WsError sendControl(Outgoing::Kind kind, const QByteArray &data, bool mask, WsSocket::Callback callback);
+    WsError execute(Outgoing &operation);
+    bool compressOnWorker(Outgoing &operation);
+    void finishCompression(Outgoing &operation, const QByteArray &compressed, const WsError &error);
+    void runQueue();
+    void failQueued(const WsError &error);
 
     WsSocket *q;
     WsSocket::ReadyState state = WsSocket::Closed;
@@ -73,4 +91,8 @@ public:
     std::deque<PendingCallback> callbacks;
     // Data given to send() after closing started counts, as in ws.
     qint64 bufferedAfterClose = 0;
+
+    std::deque<Outgoing> sendQueue;
+    qint64 queuedBytes = 0;            // data in sendQueue and on the worker
+    bool compressing = false;
 };

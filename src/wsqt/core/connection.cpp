@@ -64,13 +64,27 @@ bool Connection::nextEvent(ReceiverEvent *event)
     return true;
 }
 
+WsError Connection::checkOpen() const
+{
+    if (m_state == State::Open)
+        return {};
+    return WsError(WsError::InvalidState,
+                   notOpenMessage(m_state == State::Closing ? kReadyStateClosing : kReadyStateClosed));
+}
+
 WsError Connection::send(const QByteArray &data, const DataSendOptions &options)
 {
-    if (m_state != State::Open) {
-        return WsError(WsError::InvalidState,
-                       notOpenMessage(m_state == State::Closing ? kReadyStateClosing : kReadyStateClosed));
-    }
+    if (const WsError error = checkOpen(); error.isError())
+        return error;
     return m_sender.sendData(data, options.binary, options.fin, options.compress, options.mask);
+}
+
+WsError Connection::sendCompressed(const QByteArray &payload, const DataSendOptions &options)
+{
+    if (const WsError error = checkOpen(); error.isError())
+        return error;
+    m_sender.sendCompressed(payload, options.binary, options.fin, options.mask);
+    return {};
 }
 
 WsError Connection::ping(const QByteArray &data, bool mask)
@@ -85,10 +99,8 @@ WsError Connection::pong(const QByteArray &data, bool mask)
 
 WsError Connection::sendControl(Opcode opcode, const QByteArray &data, bool mask)
 {
-    if (m_state != State::Open) {
-        return WsError(WsError::InvalidState,
-                       notOpenMessage(m_state == State::Closing ? kReadyStateClosing : kReadyStateClosed));
-    }
+    if (const WsError error = checkOpen(); error.isError())
+        return error;
     if (data.size() > kMaxControlPayload) {
         return WsError(WsError::InvalidArgument,
                        QStringLiteral("The data size must not be greater than 125 bytes"));

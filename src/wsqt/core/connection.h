@@ -63,6 +63,10 @@ public:
     // Each fails with ws's error, sending nothing, in a state or with an
     // argument that ws refuses.
     WsError send(const QByteArray &data, const DataSendOptions &options);
+    // Whether send() would compress this data.
+    bool willCompress(qsizetype size, bool compress) const { return m_sender.willCompress(size, compress); }
+    // Sends data the deflater already encoded (see Sender::sendCompressed()).
+    WsError sendCompressed(const QByteArray &payload, const DataSendOptions &options);
     WsError ping(const QByteArray &data, bool mask);
     WsError pong(const QByteArray &data, bool mask);
     // Starts the closing handshake (code 0: a close frame without a code).
@@ -89,6 +93,7 @@ public:
     static QString notOpenMessage(int readyState);
 
 private:
+    WsError checkOpen() const;
     WsError sendControl(Opcode opcode, const QByteArray &data, bool mask);
     void queueClose(int code, const QByteArray &reason);
     void updateEnd();

@@ -48,6 +48,7 @@ public:
     bool acceptResponse(const ExtensionOffer &response, QString *error);
 
     const DeflateParams &params() const { return m_params; }
+    int concurrencyLimit() const { return m_options.concurrencyLimit; }
 
     // MessageInflater
     WsError inflate(const char *data, qsizetype length, bool fin, QByteArray *out, quint64 limit) override;

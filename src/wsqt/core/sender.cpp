@@ -16,29 +16,46 @@ constexpr qsizetype kCoalesceLimit = 64 * 1024;
 
 Sender::Sender(MaskGenerator generateMask) : m_generateMask(std::move(generateMask)) { }
 
-WsError Sender::sendData(const QByteArray &data, bool binary, bool fin, bool compress, bool mask)
+bool Sender::willCompress(qsizetype size, bool compress) const
+{
+    if (!m_firstFragment)
+        return m_compressing;
+    return compress && m_deflater && m_deflater->shouldCompress(size);
+}
+
+FrameFlags Sender::startFragment(bool binary, bool fin, bool compressed)
 {
     FrameFlags flags;
     flags.fin = fin;
     flags.opcode = binary ? Opcode::Binary : Opcode::Text;
     if (m_firstFragment) {
-        m_compressing = compress && m_deflater && m_deflater->shouldCompress(data.size());
-        flags.rsv1 = m_compressing;
+        m_compressing = compressed;
+        // RSV1 marks the first frame of a compressed message only.
+        flags.rsv1 = compressed;
     } else {
         flags.opcode = Opcode::Continuation;
     }
     m_firstFragment = fin;
+    return flags;
+}
 
-    if (!m_compressing) {
-        queueFrame(flags, data, mask);
+WsError Sender::sendData(const QByteArray &data, bool binary, bool fin, bool compress, bool mask)
+{
+    if (!willCompress(data.size(), compress)) {
+        queueFrame(startFragment(binary, fin, false), data, mask);
         return {};
     }
     m_compressed.clear();
     const WsError error = m_deflater->deflate(data.constData(), data.size(), fin, &m_compressed);
     if (error.isError())
         return error;
-    queueFrame(flags, std::exchange(m_compressed, QByteArray()), mask);
+    queueFrame(startFragment(binary, fin, true), std::exchange(m_compressed, QByteArray()), mask);
     return {};
+}
+
+void Sender::sendCompressed(const QByteArray &payload, bool binary, bool fin, bool mask)
+{
+    queueFrame(startFragment(binary, fin, true), payload, mask);
 }
 
 void Sender::sendControl(Opcode opcode, const QByteArray &payload, bool mask)

@@ -43,6 +43,11 @@ public:
     // fragments after the first go out as continuation frames. The first
     // fragment decides whether the whole message is compressed.
     WsError sendData(const QByteArray &data, bool binary, bool fin, bool compress, bool mask);
+    // Whether sendData() with these arguments would compress the data.
+    bool willCompress(qsizetype size, bool compress) const;
+    // Queues a fragment that the deflater already encoded (elsewhere, for
+    // instance on a worker thread), as sendData() would have queued it.
+    void sendCompressed(const QByteArray &payload, bool binary, bool fin, bool mask);
     // Queues a control frame; its payload must be at most 125 bytes.
     void sendControl(Opcode opcode, const QByteArray &payload, bool mask);
 
@@ -53,6 +58,7 @@ public:
     QByteArray takeChunk();
 
 private:
+    FrameFlags startFragment(bool binary, bool fin, bool compressed);
     void queueFrame(FrameFlags flags, const QByteArray &payload, bool mask);
 
     MaskGenerator m_generateMask;
