@@ -387,6 +387,9 @@ WsServerAddress WsServer::address() const
     }
     result.address = d->tcpServer->serverAddress();
     result.port = d->tcpServer->serverPort();
+    // A dual-stack socket is an IPv6 one bound to "::", as Node reports it.
+    if (result.address == QHostAddress(QHostAddress::Any))
+        result.address = QHostAddress(QHostAddress::AnyIPv6);
     result.family = result.address.protocol() == QAbstractSocket::IPv6Protocol ? QStringLiteral("IPv6")
                                                                                : QStringLiteral("IPv4");
     return result;
