@@ -38,7 +38,11 @@ struct CommandSpec
     QString argumentName;
     QString argumentDescription;
     std::function<QString(const QString &argument, Config &config)> applyArgument;
+    bool argumentOptional = false;
     QList<OptionRule<Config>> options;
+    // Checks and completes the configuration once every option is applied
+    // (files named by options are read here); returns an error message, or empty.
+    std::function<QString(Config &config)> finish;
     // Appended to the help text.
     QString helpEpilogue;
 };
@@ -66,16 +70,17 @@ ParseOutcome parseCommand(const CommandSpec<Config> &spec, QStringList arguments
     }
 
     const QStringList positional = parser.positionalArguments();
-    if (positional.size() != 1) {
-        return {ParseOutcome::Fail, positional.isEmpty()
-                        ? QStringLiteral("missing %1").arg(spec.argumentName)
-                        : QStringLiteral("unexpected argument: %1").arg(positional.at(1))};
-    }
-    QString error = spec.applyArgument(positional.constFirst(), *config);
+    if (positional.size() > 1)
+        return {ParseOutcome::Fail, QStringLiteral("unexpected argument: %1").arg(positional.at(1))};
+    if (positional.isEmpty() && !spec.argumentOptional)
+        return {ParseOutcome::Fail, QStringLiteral("missing %1").arg(spec.argumentName)};
+    QString error = positional.isEmpty() ? QString() : spec.applyArgument(positional.constFirst(), *config);
     for (auto rule = spec.options.cbegin(); error.isEmpty() && rule != spec.options.cend(); ++rule) {
         if (parser.isSet(rule->option))
             error = rule->apply(parser.values(rule->option), *config);
     }
+    if (error.isEmpty() && spec.finish)
+        error = spec.finish(*config);
     if (!error.isEmpty())
         return {ParseOutcome::Fail, error};
     return {};

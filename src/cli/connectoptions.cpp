@@ -2,6 +2,7 @@
 
 #include "console.h"
 #include "exitcode.h"
+#include "tlsfiles.h"
 
 #include <cmath>
 
@@ -40,6 +41,38 @@ QString applyWait(const QStringList &values, ConnectConfig &config)
         return QStringLiteral("invalid --wait: %1").arg(values.constLast());
     config.waitMs = int(std::lround(seconds * 1000));
     return {};
+}
+
+QString applyProxy(const QStringList &values, ConnectConfig &config)
+{
+    const QUrl url(values.constLast(), QUrl::StrictMode);
+    const QString scheme = url.scheme().toLower();
+    QNetworkProxy::ProxyType type;
+    if (scheme == QLatin1String("http"))
+        type = QNetworkProxy::HttpProxy;
+    else if (scheme == QLatin1String("socks5") || scheme == QLatin1String("socks5h"))
+        type = QNetworkProxy::Socks5Proxy;
+    else
+        return QStringLiteral("invalid --proxy, expected http:// or socks5://: %1").arg(values.constLast());
+    if (url.host().isEmpty() || url.port() <= 0)
+        return QStringLiteral("--proxy needs a host and a port: %1").arg(values.constLast());
+    config.client.proxy = QNetworkProxy(type, url.host(), quint16(url.port()), url.userName(), url.password());
+    return {};
+}
+
+QString lastValue(const QStringList &values, QString *target)
+{
+    *target = values.constLast();
+    return {};
+}
+
+QString finish(ConnectConfig &config)
+{
+    if (config.clientCertificate.isEmpty() != config.clientKey.isEmpty())
+        return QStringLiteral("--cert and --key go together");
+    if (config.clientCertificate.isEmpty())
+        return {};
+    return setLocalCertificate(config.clientCertificate, config.clientKey, config.client.sslConfiguration);
 }
 
 } // namespace
@@ -91,7 +124,40 @@ CommandSpec<ConnectConfig> connectCommand()
              config.showPingPong = true;
              return QString();
          }},
+        {QCommandLineOption(QStringLiteral("no-deflate"), QStringLiteral("Do not offer permessage-deflate.")),
+         [](const QStringList &, ConnectConfig &config) {
+             config.client.perMessageDeflate.reset();
+             return QString();
+         }},
+        {QCommandLineOption(QStringLiteral("ca"),
+                            QStringLiteral("Trust the CA certificates of this PEM file (verification stays on)."),
+                            QStringLiteral("file")),
+         [](const QStringList &values, ConnectConfig &config) {
+             for (const QString &path : values) {
+                 if (QString error = addCaCertificates(path, config.client.sslConfiguration); !error.isEmpty())
+                     return error;
+             }
+             return QString();
+         }},
+        {QCommandLineOption(QStringLiteral("cert"), QStringLiteral("Present this PEM client certificate."),
+                            QStringLiteral("file")),
+         [](const QStringList &values, ConnectConfig &config) { return lastValue(values, &config.clientCertificate); }},
+        {QCommandLineOption(QStringLiteral("key"), QStringLiteral("The PEM private key of --cert."),
+                            QStringLiteral("file")),
+         [](const QStringList &values, ConnectConfig &config) { return lastValue(values, &config.clientKey); }},
+        {QCommandLineOption(QStringLiteral("insecure"),
+                            QStringLiteral("Do not verify the server's certificate (unsafe; warned about).")),
+         [](const QStringList &, ConnectConfig &config) {
+             config.insecure = true;
+             return QString();
+         }},
+        {QCommandLineOption(QStringLiteral("proxy"),
+                            QStringLiteral("Connect through this proxy: http://[user:password@]host:port "
+                                           "(HTTP CONNECT) or socks5://[user:password@]host:port."),
+                            QStringLiteral("url")),
+         applyProxy},
     };
+    spec.finish = finish;
     spec.helpEpilogue = consoleHelp() + QStringLiteral("\n\n") + exitStatusHelp();
     return spec;
 }

@@ -23,6 +23,10 @@ struct ConnectConfig
     // without messages, after connecting.
     std::optional<int> waitMs;
     bool showPingPong = false;
+    // Accept any TLS certificate (said loudly on standard error).
+    bool insecure = false;
+    QString clientCertificate;  // PEM files, both or neither
+    QString clientKey;
 };
 
 CommandSpec<ConnectConfig> connectCommand();

@@ -27,6 +27,13 @@ void reportRefusal(const WsError &error)
 ConnectSession::ConnectSession(const ConnectConfig &config, QObject *parent)
     : QObject(parent), m_config(config), m_socket(new WsSocket(this))
 {
+    if (m_config.insecure) {
+        connect(m_socket, &WsSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
+            for (const QSslError &error : errors)
+                printError(QStringLiteral("warning: --insecure: ignoring a TLS error: %1").arg(error.errorString()));
+            m_socket->ignoreSslErrors();
+        });
+    }
     connect(m_socket, &WsSocket::opened, this, &ConnectSession::onOpened);
     connect(m_socket, &WsSocket::closed, this, &ConnectSession::onClosed);
     connect(m_socket, &WsSocket::errorOccurred, this, [this](const WsError &error) {

@@ -1,6 +1,7 @@
 #include "listenoptions.h"
 
 #include "exitcode.h"
+#include "tlsfiles.h"
 
 namespace cli {
 
@@ -55,6 +56,40 @@ QString applyMaxPayload(const QStringList &values, ListenConfig &config)
     return {};
 }
 
+QString applyDeflateThreshold(const QStringList &values, ListenConfig &config)
+{
+    bool ok = false;
+    const int bytes = values.constLast().toInt(&ok);
+    if (!ok || bytes < 0)
+        return QStringLiteral("invalid --deflate-threshold: %1").arg(values.constLast());
+    if (!config.server.perMessageDeflate)
+        config.server.perMessageDeflate = WsDeflateOptions();
+    config.server.perMessageDeflate->threshold = bytes;
+    return {};
+}
+
+QString finish(ListenConfig &config)
+{
+    const bool hasPort = config.server.port != WsServerOptions::NoPort;
+    if (hasPort == !config.server.socketPath.isEmpty())
+        return QStringLiteral("give either a port or --unix PATH");
+    if (config.tlsCertificate.isEmpty() != config.tlsKey.isEmpty())
+        return QStringLiteral("--tls-cert and --tls-key go together");
+    if (config.tlsCertificate.isEmpty())
+        return {};
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    if (QString error = setLocalCertificate(config.tlsCertificate, config.tlsKey, tls); !error.isEmpty())
+        return error;
+    config.server.sslConfiguration = tls;
+    return {};
+}
+
+QString lastValue(const QStringList &values, QString *target)
+{
+    *target = values.constLast();
+    return {};
+}
+
 } // namespace
 
 CommandSpec<ListenConfig> listenCommand()
@@ -69,8 +104,10 @@ CommandSpec<ListenConfig> listenCommand()
             "line of standard input to every client as a text message. Connections,\n"
             "disconnections and errors are logged to standard error.");
     spec.argumentName = QStringLiteral("port");
-    spec.argumentDescription = QStringLiteral("The TCP port; 0 picks a free one.");
+    spec.argumentDescription = QStringLiteral("The TCP port; 0 picks a free one (not with --unix).");
     spec.applyArgument = applyPort;
+    spec.argumentOptional = true;
+    spec.finish = finish;
     spec.options = {
         {QCommandLineOption(QStringLiteral("host"),
                             QStringLiteral("The address to listen on (default: every interface, IPv4 and IPv6)."),
@@ -97,6 +134,30 @@ CommandSpec<ListenConfig> listenCommand()
          [](const QStringList &values, ListenConfig &config) {
              config.protocols += values;
              return QString();
+         }},
+        {QCommandLineOption(QStringLiteral("deflate"), QStringLiteral("Accept permessage-deflate.")),
+         [](const QStringList &, ListenConfig &config) {
+             if (!config.server.perMessageDeflate)
+                 config.server.perMessageDeflate = WsDeflateOptions();
+             return QString();
+         }},
+        {QCommandLineOption(QStringLiteral("deflate-threshold"),
+                            QStringLiteral("With --deflate: messages under this size are not compressed "
+                                           "when the server's context takeover is off (default: 1024)."),
+                            QStringLiteral("bytes")),
+         applyDeflateThreshold},
+        {QCommandLineOption(QStringLiteral("tls-cert"),
+                            QStringLiteral("Serve TLS (wss://) with this PEM certificate (chain)."),
+                            QStringLiteral("file")),
+         [](const QStringList &values, ListenConfig &config) { return lastValue(values, &config.tlsCertificate); }},
+        {QCommandLineOption(QStringLiteral("tls-key"), QStringLiteral("The PEM private key of --tls-cert."),
+                            QStringLiteral("file")),
+         [](const QStringList &values, ListenConfig &config) { return lastValue(values, &config.tlsKey); }},
+        {QCommandLineOption(QStringLiteral("unix"),
+                            QStringLiteral("Listen on this UNIX domain socket instead of a port."),
+                            QStringLiteral("path")),
+         [](const QStringList &values, ListenConfig &config) {
+             return lastValue(values, &config.server.socketPath);
          }},
     };
     spec.helpEpilogue = exitStatusHelp();

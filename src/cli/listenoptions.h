@@ -15,7 +15,9 @@ struct ListenConfig
         Broadcast,  // send each to every other client
     };
 
-    WsServerOptions server;     // port, host, path, maxPayload
+    WsServerOptions server;     // port or socket path, host, path, maxPayload, deflate, TLS
+    QString tlsCertificate;     // PEM files, both or neither
+    QString tlsKey;
     Mode mode = Mode::Print;
     // The subprotocols accepted: the client's first one that is listed here
     // is chosen; none is chosen when the list is empty or has no match.

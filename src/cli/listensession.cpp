@@ -41,7 +41,9 @@ bool ListenSession::start()
     }
     connect(m_server, &WsServer::listening, this, [this] {
         const WsServerAddress address = m_server->address();
-        printLine("listening on " + describeEndpoint(address.address, address.port).toUtf8());
+        const QString endpoint = address.path.isEmpty() ? describeEndpoint(address.address, address.port)
+                                                        : address.path;
+        printLine("listening on " + endpoint.toUtf8());
     });
     connect(m_server, &WsServer::errorOccurred, this, [](const WsError &error) {
         printError(QStringLiteral("error: %1").arg(error.message()));

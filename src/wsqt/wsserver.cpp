@@ -28,6 +28,9 @@ const QByteArray kUpgradeRequired = "HTTP/1.1 426 Upgrade Required\r\n"
                                     "\r\n"
                                     "Upgrade Required";
 
+// What a connection may send before its upgrade is accepted, at most.
+constexpr qint64 kPendingReadBufferSize = 64 * 1024;
+
 } // namespace
 
 class WsServerPrivate
@@ -220,6 +223,8 @@ void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport
     info.peerPort = transport->peerPort();
 
     if (options.verifyClientAsync) {
+        // Until the application decides, what the client sends early waits in the network.
+        transport->setReadBufferLimit(kPendingReadBufferSize);
         QPointer<WsServer> server(q);
         QPointer<transport::Transport> guarded(transport);
         options.verifyClientAsync(info, [=](const WsVerifyClientResult &result) {
@@ -286,11 +291,17 @@ void WsServerPrivate::complete(const WsHttpRequest &request, const core::Upgrade
     Q_EMIT q->headersPrepared(lines, request);
     transport->device()->write(core::serializeHeaderLines(lines));
 
+    transport->setReadBufferLimit(0);
     socket->d->protocol = protocol;
     socket->d->deflate = deflate;
     socket->d->extensions = QString::fromLatin1(extensions);
     connections.append(socket);
     QObject::connect(socket, &WsSocket::closed, q, [this, socket] { forget(socket); });
+    // The application may delete a connection itself.
+    QObject::connect(socket, &QObject::destroyed, q, [this, socket] {
+        connections.removeOne(socket);
+        maybeFinishClose();
+    });
     socket->d->attach(transport, head, core::Role::Server, options);
     qCDebug(lcServer) << "connection open from" << socket->peerAddress() << request.target;
     callback(socket, request);

@@ -138,7 +138,7 @@ void WsSocketPrivate::dispatch(core::ReceiverEvent &event)
 {
     switch (event.type) {
     case core::ReceiverEvent::Message:
-        if (binaryType == WsSocket::Fragments) {
+        if (binaryType == WsSocket::Fragments && event.binary) {
             if (!event.asFragments && !event.data.isEmpty())
                 event.fragments.append(event.data);
             Q_EMIT q->fragmentsReceived(event.fragments, event.binary);
@@ -269,13 +269,8 @@ void WsSocketPrivate::onDisconnected()
 
 void WsSocketPrivate::setReadPaused(bool pausedNow)
 {
-    if (!transport)
-        return;
-    const qint64 size = pausedNow ? kPausedReadBufferSize : 0;
-    if (auto *socket = qobject_cast<QAbstractSocket *>(transport->device()))
-        socket->setReadBufferSize(size);
-    else if (auto *socket = qobject_cast<QLocalSocket *>(transport->device()))
-        socket->setReadBufferSize(size);
+    if (transport)
+        transport->setReadBufferLimit(pausedNow ? kPausedReadBufferSize : 0);
 }
 
 WsError WsSocketPrivate::refuseWhenNotOpen(qint64 length, const WsSocket::Callback &callback)

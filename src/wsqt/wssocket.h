@@ -35,9 +35,10 @@ public:
     enum ReadyState { Connecting = 0, Open = 1, Closing = 2, Closed = 3 };
     Q_ENUM(ReadyState)
 
-    // How messages are delivered: NodeBuffer and ArrayBuffer as one
+    // How binary messages are delivered: NodeBuffer and ArrayBuffer as one
     // QByteArray (messageReceived); Fragments as the list of the frames'
-    // payloads, without concatenation (fragmentsReceived).
+    // payloads, without concatenation (fragmentsReceived). Text messages
+    // always arrive whole through messageReceived, as in ws.
     enum BinaryType { NodeBuffer, ArrayBuffer, Fragments };
     Q_ENUM(BinaryType)
 

@@ -167,7 +167,7 @@ void tst_Cli::usage_data()
     QTest::newRow("unknown command") << QStringList{QStringLiteral("serve")} << 2
                                      << QByteArray("unknown command: serve");
     QTest::newRow("listen without port") << QStringList{QStringLiteral("listen"), QStringLiteral("--echo")} << 2
-                                         << QByteArray("missing port");
+                                         << QByteArray("give either a port or --unix PATH");
     QTest::newRow("listen port out of range") << QStringList{QStringLiteral("listen"), QStringLiteral("65536")}
                                               << 2 << QByteArray("invalid port: 65536");
     QTest::newRow("listen two ports") << QStringList{QStringLiteral("listen"), QStringLiteral("1"), QStringLiteral("2")}

@@ -575,7 +575,7 @@ void tst_Connection::keepFragmentsReachesTheReceiver()
 {
     Connection connection(options(Role::Client));
     connection.setKeepFragments(true);
-    const QList<ReceiverEvent> events = receive(connection, hex("01 03 48 65 6c 80 02 6c 6f"));
+    const QList<ReceiverEvent> events = receive(connection, hex("02 03 48 65 6c 80 02 6c 6f"));
     QCOMPARE(events.size(), 1);
     QVERIFY(events[0].asFragments);
     QCOMPARE(events[0].fragments, QByteArrayList({"Hel", "lo"}));

@@ -653,15 +653,16 @@ void tst_Receiver::validStreams_data()
                    + frame(TextFirst, "c", false) + frame(ContinueFin, "d", false),
            {ping(), text("ab"), text("cd")});
 
-    // keepFragments: the payload of each non-empty frame, as ws's "fragments".
-    addRow("rfc-fragmented", client().keepFragments(), {fragmented(false, {"Hel", "lo"})});
-    addRow("rfc-text-unmasked", client().keepFragments(), {fragmented(false, {hello})});
-    addRow("empty-text", client().keepFragments(), {fragmented(false, {})});
+    // keepFragments: the payload of each non-empty frame of a binary message,
+    // as ws's "fragments"; text messages still arrive whole, as in ws.
+    addRow("rfc-fragmented", client().keepFragments(), {text("Hello")});
+    addRow("rfc-text-unmasked", client().keepFragments(), {text(hello)});
+    addRow("empty-text", client().keepFragments(), {text({})});
     addRow("empty-binary", client().keepFragments(), {fragmented(true, {})});
-    addRow("empty-fragments", client().keepFragments(), {fragmented(false, {})});
+    addRow("empty-fragments", client().keepFragments(), {text({})});
     addRow("empty-fragments-around-data", client().keepFragments(), {fragmented(true, {"ab", "c"})});
     addRow("fragmented-control-middle-masked", server().keepFragments(),
-           {ping("hi"), pong(), fragmented(false, {"Hel", "l", "o"})});
+           {ping("hi"), pong(), text("Hello")});
 }
 
 void tst_Receiver::errorStreams_data()
@@ -802,9 +803,8 @@ void tst_Receiver::largePayloads_data()
             + frameTo(Role::Server, ContinueFin, whole.mid(75000), 5);
     addRow(QStringLiteral("fragmented text with control frames"), server(), stream,
            {ping("p"), pong(), text(whole)});
-    addRow(QStringLiteral("fragmented text with control frames, kept as fragments"),
-           server().keepFragments(), stream,
-           {ping("p"), pong(), fragmented(false, {whole.left(5000), whole.mid(5000, 70000), whole.mid(75000)})});
+    addRow(QStringLiteral("fragmented text with control frames, fragments setting"),
+           server().keepFragments(), stream, {ping("p"), pong(), text(whole)});
 
     // maxPayload 0 is no limit; a limit one byte short refuses the same message.
     const QByteArray big = binaryPayload(200000, 3);
@@ -962,16 +962,16 @@ void tst_Receiver::keepFragmentsSwitchedBetweenMessages()
         receiver.feed(data.constData(), data.size());
         drain(receiver, &events);
     };
-    feed("01 01 61");
+    feed("02 01 61");
     receiver.setKeepFragments(true);
     feed("80 01 62");
-    feed("01 01 63 80 01 64");
-    feed("01 01 65");
+    feed("02 01 63 80 01 64");
+    feed("02 01 65");
     receiver.setKeepFragments(false);
     feed("80 01 66");
-    feed("81 01 67");
-    QCOMPARE(describe(events), describe(Events{text("ab"), fragmented(false, {"c", "d"}),
-                                               fragmented(false, {"e", "f"}), text("g")}));
+    feed("82 01 67");
+    QCOMPARE(describe(events), describe(Events{binary("ab"), fragmented(true, {"c", "d"}),
+                                               fragmented(true, {"e", "f"}), binary("g")}));
 }
 
 void tst_Receiver::stopsAfterCloseOrError_data()
@@ -1142,8 +1142,8 @@ void tst_Receiver::emptyFragmentFlood_data()
 
     QTest::newRow("default limit") << ReceiverOptions(client()) << Events{tooManyFragments()};
     QTest::newRow("no limit") << ReceiverOptions(client().maxFragments(0)) << Events{text({})};
-    QTest::newRow("no limit, kept as fragments")
-            << ReceiverOptions(client().maxFragments(0).keepFragments()) << Events{fragmented(false, {})};
+    QTest::newRow("no limit, fragments setting (text arrives whole)")
+            << ReceiverOptions(client().maxFragments(0).keepFragments()) << Events{text({})};
 }
 
 void tst_Receiver::emptyFragmentFlood()

@@ -259,7 +259,8 @@ Receiver::Step Receiver::checkLength(const uchar *header, ReceiverEvent *event)
 void Receiver::startMessage()
 {
     m_textMessage = m_opcode == quint8(Opcode::Text);
-    m_keepFragments = m_options.keepFragments;
+    // As ws: binaryType applies to binary messages; text always arrives whole.
+    m_keepFragments = m_options.keepFragments && !m_textMessage;
     m_messageLength = 0;
     m_fragmentCount = 0;
     m_utf8.reset();

@@ -41,8 +41,9 @@ struct ReceiverOptions
     // (ws 8.21's default, which lets Autobahn's 4 MiB in 64-byte fragments pass.)
     quint32 maxFragments = 131072;
     bool skipUtf8Validation = false;
-    // Deliver each message as the list of its frames' payloads (ws's
-    // binaryType "fragments") instead of one concatenated buffer.
+    // Deliver each binary message as the list of its frames' payloads (ws's
+    // binaryType "fragments") instead of one concatenated buffer. Text
+    // messages are always delivered whole, as in ws.
     bool keepFragments = false;
 };
 

@@ -163,6 +163,14 @@ qint64 Transport::bytesToWrite() const
     return m_device->bytesToWrite();
 }
 
+void Transport::setReadBufferLimit(qint64 bytes)
+{
+    if (auto *socket = qobject_cast<QAbstractSocket *>(m_device))
+        socket->setReadBufferSize(bytes);
+    else if (auto *socket = qobject_cast<QLocalSocket *>(m_device))
+        socket->setReadBufferSize(bytes);
+}
+
 void Transport::emitDisconnectedOnce()
 {
     if (m_disconnectedEmitted)

@@ -45,6 +45,9 @@ public:
     virtual QString peerName() const = 0;
 
     qint64 bytesToWrite() const;
+    // Stops reading from the network once this many bytes are buffered (0: no
+    // limit), so a peer that sends too early or too much meets TCP backpressure.
+    void setReadBufferLimit(qint64 bytes);
 
 Q_SIGNALS:
     void disconnected();

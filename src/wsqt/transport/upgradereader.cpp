@@ -6,11 +6,24 @@
 
 namespace wsqt::transport {
 
+namespace {
+
+constexpr int kLingerAfterRefusalMs = 2000;
+
+} // namespace
+
 void respondAndClose(Transport *transport, const QByteArray &response)
 {
     QObject::connect(transport, &Transport::disconnected, transport, &QObject::deleteLater);
-    transport->device()->write(response);
+    QIODevice *device = transport->device();
+    // What a refused client still sends is dropped, never buffered.
+    const auto discardInput = [device] { device->skip(device->bytesAvailable()); };
+    QObject::connect(device, &QIODevice::readyRead, transport, discardInput);
+    discardInput();
+    device->write(response);
     transport->end();
+    // A client that never closes its side is not waited for long.
+    QTimer::singleShot(kLingerAfterRefusalMs, transport, &Transport::destroy);
 }
 
 UpgradeReader::UpgradeReader(Transport *transport, int timeoutMs, QObject *parent)
