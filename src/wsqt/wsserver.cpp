@@ -177,8 +177,9 @@ void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport
                               const QByteArray &head, const UpgradeCallback &callback)
 {
     core::UpgradeRequest upgrade;
-    core::HandshakeRejection rejection =
-            core::validateUpgradeRequest(request, &upgrade, options.perMessageDeflate.has_value());
+    // As ws, the extensions header is read only when permessage-deflate is on.
+    const bool deflateEnabled = options.perMessageDeflate && core::PerMessageDeflate::isAvailable();
+    core::HandshakeRejection rejection = core::validateUpgradeRequest(request, &upgrade, deflateEnabled);
     // ws checks the path after the method, Upgrade, key and version, and
     // before the subprotocols and extensions.
     const bool rejectedBeforePath = rejection.isRejected()
@@ -195,13 +196,13 @@ void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport
     }
     std::shared_ptr<core::PerMessageDeflate> deflate;
     QByteArray extensions;
-    if (!rejection.isRejected() && options.perMessageDeflate) {
+    if (!rejection.isRejected() && deflateEnabled) {
         const bool offered = std::any_of(upgrade.extensions.cbegin(), upgrade.extensions.cend(),
                                          [](const core::ExtensionOffer &offer) {
                                              return offer.name == core::kPerMessageDeflate;
                                          });
         if (offered) {
-            deflate = std::make_shared<core::PerMessageDeflate>(*options.perMessageDeflate, core::Role::Server);
+            deflate = core::PerMessageDeflate::create(*options.perMessageDeflate, core::Role::Server);
             QString reason;
             if (!deflate->acceptOffers(upgrade.extensions, &extensions, &reason)) {
                 qCDebug(lcServer) << "permessage-deflate offer refused:" << reason;

@@ -1,6 +1,10 @@
 #include "permessagedeflate.h"
 
+#include <wsqt/wsqtversion.h>
+
+#if WSQT_HAS_DEFLATE
 #include <zlib.h>
+#endif
 
 #include <cstring>
 
@@ -8,9 +12,11 @@ namespace wsqt::core {
 
 namespace {
 
+#if WSQT_HAS_DEFLATE
 // The last four bytes of a sync flush, taken off each message and put back
 // before inflating (RFC 7692 §7.2.1, §7.2.2).
 constexpr uchar kTail[4] = {0x00, 0x00, 0xff, 0xff};
+#endif
 
 QString invalidValue(const QByteArray &name, const std::optional<QByteArray> &value)
 {
@@ -31,6 +37,7 @@ bool parseWindowBits(const QByteArray &text, int *bits)
 
 } // namespace
 
+#if WSQT_HAS_DEFLATE
 struct PerMessageDeflate::Stream
 {
     z_stream z = {};
@@ -52,6 +59,21 @@ struct PerMessageDeflate::Stream
         return result == Z_OK ? std::move(stream) : nullptr;
     }
 };
+#else
+struct PerMessageDeflate::Stream
+{
+};
+#endif
+
+std::shared_ptr<PerMessageDeflate> PerMessageDeflate::create(const WsDeflateOptions &options, Role role)
+{
+    return isAvailable() ? std::make_shared<PerMessageDeflate>(options, role) : nullptr;
+}
+
+bool PerMessageDeflate::isAvailable()
+{
+    return WSQT_HAS_DEFLATE;
+}
 
 PerMessageDeflate::PerMessageDeflate(const WsDeflateOptions &options, Role role)
     : m_options(options), m_role(role)
@@ -244,6 +266,7 @@ bool PerMessageDeflate::shouldCompress(qsizetype firstFragmentSize) const
     return !ownNoContextTakeover() || firstFragmentSize >= m_options.threshold;
 }
 
+#if WSQT_HAS_DEFLATE
 WsError PerMessageDeflate::deflate(const char *data, qsizetype length, bool fin, QByteArray *out)
 {
     if (!m_deflate)
@@ -332,5 +355,19 @@ WsError PerMessageDeflate::inflate(const char *data, qsizetype length, bool fin,
     }
     return {};
 }
+
+#else
+
+WsError PerMessageDeflate::deflate(const char *, qsizetype, bool, QByteArray *)
+{
+    return WsError(WsError::InvalidArgument, QStringLiteral("built without zlib"));
+}
+
+WsError PerMessageDeflate::inflate(const char *, qsizetype, bool, QByteArray *, quint64)
+{
+    return WsError(WsError::InvalidCompressedData, QStringLiteral("built without zlib"), 1011);
+}
+
+#endif
 
 } // namespace wsqt::core

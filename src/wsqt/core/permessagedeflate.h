@@ -35,6 +35,10 @@ struct DeflateParams
 class PerMessageDeflate : public MessageInflater, public MessageDeflater
 {
 public:
+    // Null in a build without zlib (WSQT_WITH_ZLIB=OFF): no permessage-deflate then.
+    static std::shared_ptr<PerMessageDeflate> create(const WsDeflateOptions &options, Role role);
+    static bool isAvailable();
+
     PerMessageDeflate(const WsDeflateOptions &options, Role role);
     ~PerMessageDeflate() override;
 

@@ -113,10 +113,10 @@ WsError ClientHandshake::start(const QUrl &url, const QStringList &protocols)
     for (const QString &protocol : protocols)
         request.protocols.append(protocol.toUtf8());
     std::shared_ptr<core::PerMessageDeflate> deflate;
-    if (m_options.perMessageDeflate) {
-        deflate = std::make_shared<core::PerMessageDeflate>(*m_options.perMessageDeflate, core::Role::Client);
+    if (m_options.perMessageDeflate)
+        deflate = core::PerMessageDeflate::create(*m_options.perMessageDeflate, core::Role::Client);
+    if (deflate)
         request.extensionOffer = deflate->offer();
-    }
     request.headers = m_options.headers;
     // The URL's user info wins over the auth option, as in ws.
     const QString auth = url.userInfo().isEmpty() ? m_options.auth
