@@ -108,7 +108,6 @@ void WsSocketPrivate::processInput()
     while (!paused && connection) {
         core::ReceiverEvent event;
         if (connection->nextEvent(&event)) {
-            flush();
             dispatch(event);
             if (!guard)
                 return;
@@ -132,6 +131,9 @@ void WsSocketPrivate::processInput()
             break;
     }
     processing = false;
+    // What the events queued (pongs, close echoes, the application's
+    // replies) goes out in one write per batch.
+    flush();
 }
 
 void WsSocketPrivate::dispatch(core::ReceiverEvent &event)
@@ -181,8 +183,17 @@ void WsSocketPrivate::startClosing()
 
 void WsSocketPrivate::endTransportIfDone()
 {
-    if (connection && connection->shouldEndTransport() && transport)
+    if (connection && connection->shouldEndTransport() && transport) {
+        flush();
         transport->end();
+    }
+}
+
+void WsSocketPrivate::flushSoon()
+{
+    // Inside processInput() the batch's end flushes.
+    if (!processing)
+        flush();
 }
 
 void WsSocketPrivate::flush()
@@ -201,10 +212,13 @@ void WsSocketPrivate::queueCallback(const WsSocket::Callback &callback)
 {
     if (!callback)
         return;
-    if (bytesWritten >= bytesQueued)
+    // Bytes leave the connection's queue for the transport in order: the
+    // callback's data is written once everything queued so far is.
+    const qint64 mark = bytesQueued + (connection ? connection->outgoingBytes() : 0);
+    if (bytesWritten >= mark)
         callLater(callback, {});
     else
-        callbacks.push_back({bytesQueued, callback});
+        callbacks.push_back({mark, callback});
 }
 
 void WsSocketPrivate::callLater(const WsSocket::Callback &callback, const WsError &error)
@@ -318,7 +332,7 @@ WsError WsSocketPrivate::execute(Outgoing &operation)
     case Outgoing::Close:
         error = connection->close(operation.closeCode, operation.data);
         if (!error.isError()) {
-            flush();
+            flushSoon();
             startClosing();
             endTransportIfDone();
             return {};
@@ -330,7 +344,7 @@ WsError WsSocketPrivate::execute(Outgoing &operation)
         callLater(operation.callback, error);
         return error;
     }
-    flush();
+    flushSoon();
     queueCallback(operation.callback);
     return {};
 }
@@ -399,7 +413,7 @@ void WsSocketPrivate::finishCompression(Outgoing &operation, const QByteArray &c
     } else if (const WsError refused = connection->sendCompressed(compressed, operation.options); refused.isError()) {
         callLater(operation.callback, refused);
     } else {
-        flush();
+        flushSoon();
         queueCallback(operation.callback);
     }
     runQueue();

@@ -32,6 +32,7 @@ public:
     void scheduleProcessInput();
     void dispatch(wsqt::core::ReceiverEvent &event);
     void flush();
+    void flushSoon();
     void queueCallback(const WsSocket::Callback &callback);
     void callLater(const WsSocket::Callback &callback, const WsError &error);
     void onBytesWritten(qint64 bytes);
