@@ -127,65 +127,41 @@ WsError ClientHandshake::start(const QUrl &url, const QStringList &protocols)
 
     m_deflate = deflate;
     m_target = target;
-    m_firstTarget = target;
     m_request = request;
-    connectTransport();
+    if (m_options.handshakeTimeout > 0)
+        m_timeout.start(m_options.handshakeTimeout);
+    // From the event loop, so that every failure is reported by a signal.
+    QMetaObject::invokeMethod(this, &ClientHandshake::connectTransport, Qt::QueuedConnection);
     return {};
 }
 
 void ClientHandshake::connectTransport()
 {
+    if (m_done)
+        return;
     m_parser.emplace(core::HttpHeadParser::Kind::Response);
-    const auto sendRequest = [this] {
-        qCDebug(lcHandshake) << "connected to" << m_target.url << "- sending the upgrade request";
-        m_transport->device()->write(core::buildClientRequest(m_request));
-    };
-
+    QAbstractSocket *tcp = nullptr;
+    QLocalSocket *local = nullptr;
     if (m_target.local) {
-        auto *socket = new QLocalSocket;
-        m_transport = Transport::create(socket, this);
-        connect(socket, &QLocalSocket::connected, this, sendRequest);
-        socket->connectToServer(m_target.host);
+        local = new QLocalSocket;
+        m_transport = Transport::create(local, this);
+        connect(local, &QLocalSocket::connected, this, &ClientHandshake::sendRequest);
     } else {
-        QTcpSocket *socket = m_target.secure ? new QSslSocket : new QTcpSocket;
-        m_transport = Transport::create(socket, this);
-        if (!m_options.localAddress.isNull())
-            socket->bind(m_options.localAddress);
-        socket->setProxy(m_options.proxy);
-        if (auto *ssl = qobject_cast<QSslSocket *>(socket)) {
-            connect(ssl, &QSslSocket::encrypted, this, sendRequest);
+        tcp = m_target.secure ? new QSslSocket : new QTcpSocket;
+        m_transport = Transport::create(tcp, this);
+        tcp->setProxy(m_options.proxy);
+        if (auto *ssl = qobject_cast<QSslSocket *>(tcp)) {
             ssl->setSslConfiguration(m_options.sslConfiguration);
-            connect(ssl, &QSslSocket::sslErrors, this, [this, ssl](const QList<QSslError> &errors) {
-                m_ignoreSslErrors = false;
-                QPointer<ClientHandshake> guard(this);
-                Q_EMIT sslErrors(errors);
-                if (!guard || m_done)
-                    return;
-                if (m_ignoreSslErrors) {
-                    qCWarning(lcHandshake) << "TLS errors ignored by the application:" << errors;
-                    if (m_ignoredSslErrors.isEmpty())
-                        ssl->ignoreSslErrors();
-                    else
-                        ssl->ignoreSslErrors(m_ignoredSslErrors);
-                    return;
-                }
-                QStringList messages;
-                for (const QSslError &error : errors)
-                    messages.append(error.errorString());
-                fail(WsError(WsError::TlsError, messages.join(QStringLiteral("; "))));
-            });
-            ssl->connectToHostEncrypted(m_target.host, m_target.port);
+            connect(ssl, &QSslSocket::encrypted, this, &ClientHandshake::sendRequest);
+            connect(ssl, &QSslSocket::sslErrors, this, &ClientHandshake::onSslErrors);
         } else {
-            connect(socket, &QTcpSocket::connected, this, [socket, sendRequest] {
-                socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-                sendRequest();
-            });
-            socket->connectToHost(m_target.host, m_target.port);
+            connect(tcp, &QAbstractSocket::connected, this, &ClientHandshake::sendRequest);
         }
     }
+    // Everything is connected before connecting starts: a socket may fail at once.
     connect(m_transport->device(), &QIODevice::readyRead, this, &ClientHandshake::onReadyRead);
     connect(m_transport, &Transport::errorOccurred, this, [this](const QString &message) {
-        fail(WsError(isProxyError() ? WsError::ProxyError : WsError::ConnectionError, message));
+        fail(WsError(classifySocketError(), message));
     });
     connect(m_transport, &Transport::disconnected, this, [this] {
         if (m_readingBody)
@@ -193,15 +169,57 @@ void ClientHandshake::connectTransport()
         else
             fail(WsError(WsError::ConnectionError, QStringLiteral("socket hang up")));
     });
-    if (m_options.handshakeTimeout > 0)
-        m_timeout.start(m_options.handshakeTimeout);
+
+    if (local) {
+        local->connectToServer(m_target.host);
+        return;
+    }
+    if (!m_options.localAddress.isNull() && !tcp->bind(m_options.localAddress)) {
+        fail(WsError(WsError::ConnectionError, QStringLiteral("cannot bind to %1: %2")
+                                                       .arg(m_options.localAddress.toString(), tcp->errorString())));
+        return;
+    }
+    if (auto *ssl = qobject_cast<QSslSocket *>(tcp))
+        ssl->connectToHostEncrypted(m_target.host, m_target.port);
+    else
+        tcp->connectToHost(m_target.host, m_target.port);
 }
 
-bool ClientHandshake::isProxyError() const
+void ClientHandshake::sendRequest()
+{
+    if (auto *tcp = qobject_cast<QAbstractSocket *>(m_transport->device()))
+        tcp->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    qCDebug(lcHandshake) << "connected to" << m_target.url << "- sending the upgrade request";
+    m_transport->device()->write(core::buildClientRequest(m_request));
+}
+
+void ClientHandshake::onSslErrors(const QList<QSslError> &errors)
+{
+    auto *ssl = qobject_cast<QSslSocket *>(m_transport->device());
+    m_ignoreSslErrors = false;
+    QPointer<ClientHandshake> guard(this);
+    Q_EMIT sslErrors(errors);
+    if (!guard || m_done)
+        return;
+    if (m_ignoreSslErrors) {
+        qCWarning(lcHandshake) << "TLS errors ignored by the application:" << errors;
+        if (m_ignoredSslErrors.isEmpty())
+            ssl->ignoreSslErrors();
+        else
+            ssl->ignoreSslErrors(m_ignoredSslErrors);
+        return;
+    }
+    QStringList messages;
+    for (const QSslError &error : errors)
+        messages.append(error.errorString());
+    fail(WsError(WsError::TlsError, messages.join(QStringLiteral("; "))));
+}
+
+WsError::Code ClientHandshake::classifySocketError() const
 {
     const auto *socket = m_transport ? qobject_cast<const QAbstractSocket *>(m_transport->device()) : nullptr;
     if (!socket)
-        return false;
+        return WsError::ConnectionError;
     switch (socket->error()) {
     case QAbstractSocket::ProxyAuthenticationRequiredError:
     case QAbstractSocket::ProxyConnectionRefusedError:
@@ -209,9 +227,21 @@ bool ClientHandshake::isProxyError() const
     case QAbstractSocket::ProxyConnectionTimeoutError:
     case QAbstractSocket::ProxyNotFoundError:
     case QAbstractSocket::ProxyProtocolError:
-        return true;
+        return WsError::ProxyError;
+    case QAbstractSocket::SslHandshakeFailedError:
+    case QAbstractSocket::SslInternalError:
+    case QAbstractSocket::SslInvalidUserDataError:
+        return WsError::TlsError;
+    case QAbstractSocket::SocketAccessError: {
+        // Qt's word for a proxy that refuses the destination (HTTP 403, a SOCKS ruleset).
+        QNetworkProxy proxy = socket->proxy();
+        if (proxy.type() == QNetworkProxy::DefaultProxy)
+            proxy = QNetworkProxy::applicationProxy();
+        const bool viaProxy = proxy.type() != QNetworkProxy::NoProxy && proxy.type() != QNetworkProxy::DefaultProxy;
+        return viaProxy ? WsError::ProxyError : WsError::ConnectionError;
+    }
     default:
-        return false;
+        return WsError::ConnectionError;
     }
 }
 
@@ -358,6 +388,9 @@ void ClientHandshake::followRedirect(const QByteArray &location)
     qCDebug(lcHandshake) << "redirected to" << target.url;
     releaseTransport();
     m_target = target;
+    // ws starts the handshake timeout again for each hop.
+    if (m_options.handshakeTimeout > 0)
+        m_timeout.start(m_options.handshakeTimeout);
     connectTransport();
 }
 

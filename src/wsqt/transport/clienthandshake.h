@@ -81,8 +81,10 @@ Q_SIGNALS:
 
 private:
     void connectTransport();
+    void sendRequest();
+    void onSslErrors(const QList<QSslError> &errors);
     void onReadyRead();
-    bool isProxyError() const;
+    WsError::Code classifySocketError() const;
     void handleResponse(QByteArray rest);
     void handleUpgrade(const QByteArray &rest);
     void followRedirect(const QByteArray &location);
@@ -95,7 +97,6 @@ private:
     Listeners m_listeners;
     std::shared_ptr<core::PerMessageDeflate> m_deflate;
     ClientTarget m_target;
-    ClientTarget m_firstTarget;
     core::ClientHandshakeRequest m_request;
     std::optional<core::HttpHeadParser> m_parser;
     WsHttpResponse m_response;
