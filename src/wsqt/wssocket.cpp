@@ -274,6 +274,10 @@ void WsSocketPrivate::onDisconnected()
         transport->deleteLater();
         transport = nullptr;
     }
+    // A peer that just hangs up still takes the connection through Closing, as in ws.
+    setState(WsSocket::Closing);
+    if (!guard)
+        return;
     setState(WsSocket::Closed);
     if (!guard)
         return;

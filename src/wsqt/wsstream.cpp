@@ -418,6 +418,9 @@ qint64 WsStream::writeData(const char *data, qint64 size)
         d->setError(notOpenMessage(state));
         return -1;
     }
+    // A receiver of opened() connected before this stream writes ahead of
+    // what waited for the connection: that goes first.
+    d->sendUnsent();
     d->unconfirmed += size;
     if (const WsError error = d->send(QByteArray(data, qsizetype(size))); error.isError()) {
         d->setError(error.message());

@@ -323,11 +323,11 @@ WsError PerMessageDeflate::inflate(const char *data, qsizetype length, bool fin,
                                1009);
             }
             if (result == Z_STREAM_END) {
-                // A final block inside a message: what follows starts a new stream.
-                inflateReset(&z);
-                if (z.avail_in == 0)
-                    break;
-                continue;
+                // The peer ended its deflate stream: as ws, the rest of this
+                // message is ignored and the next one starts a new stream.
+                m_inflate.reset();
+                m_inflateEnded = true;
+                return {};
             }
             if (result == Z_BUF_ERROR)
                 break;  // nothing more to do with this input
@@ -343,13 +343,16 @@ WsError PerMessageDeflate::inflate(const char *data, qsizetype length, bool fin,
         return {};
     };
 
-    if (length > 0) {
+    if (length > 0 && !m_inflateEnded) {
         if (const WsError error = run(reinterpret_cast<const uchar *>(data), length); error.isError())
             return error;
     }
     if (fin) {
-        if (const WsError error = run(kTail, 4); error.isError())
-            return error;
+        if (!m_inflateEnded) {
+            if (const WsError error = run(kTail, 4); error.isError())
+                return error;
+        }
+        m_inflateEnded = false;
         if (peerNoContextTakeover())
             m_inflate.reset();
     }

@@ -76,6 +76,7 @@ private:
     Role m_role;
     DeflateParams m_params;
     std::unique_ptr<Stream> m_inflate;
+    bool m_inflateEnded = false;    // the peer's stream ended within the current message
     std::unique_ptr<Stream> m_deflate;
 };
 

@@ -46,6 +46,9 @@ WsError resolveClientTarget(const QUrl &input, ClientTarget *target)
     if (!url.fragment().isEmpty())
         return WsError(WsError::InvalidUrl, QStringLiteral("The URL contains a fragment identifier"));
 
+    // As the WHATWG URL ws reports: an empty path is "/".
+    if (!local && url.path().isEmpty())
+        url.setPath(QStringLiteral("/"));
     ClientTarget result;
     result.url = url;
     result.local = local;
@@ -396,9 +399,10 @@ void ClientHandshake::followRedirect(const QByteArray &location)
 
 void ClientHandshake::collectBody(const QByteArray &rest)
 {
-    const qint64 room = kMaxResponseBody - m_response.body.size();
+    const qint64 limit = m_bodyExpected >= 0 ? qMin(m_bodyExpected, kMaxResponseBody) : kMaxResponseBody;
+    const qint64 room = limit - m_response.body.size();
     m_response.body += rest.left(qsizetype(qMax<qint64>(room, 0)));
-    if (m_bodyExpected >= 0 && m_response.body.size() >= qMin(m_bodyExpected, kMaxResponseBody))
+    if (m_bodyExpected >= 0 && m_response.body.size() >= limit)
         finishUnexpected();
 }
 
