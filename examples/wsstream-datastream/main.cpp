@@ -73,10 +73,11 @@ void writeRecord(QIODevice *device, const Record &record)
 
 // Hands every complete record that arrived to `handle`. Message boundaries do
 // not matter: a record cut short is rolled back until the rest is there.
+// `handle` may close the device, which ends the loop.
 template<typename Record, typename Handler>
 void readRecords(QDataStream &in, Handler handle)
 {
-    for (;;) {
+    while (in.device()->isOpen()) {
         in.startTransaction();
         Record record;
         in >> record;
