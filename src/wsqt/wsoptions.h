@@ -33,6 +33,42 @@ struct WSQT_EXPORT WsConnectionOptions
     // Milliseconds to wait for the peer to finish the closing handshake
     // before the connection is destroyed.
     int closeTimeout = 30000;
+
+    // Heartbeat, off by default: after pingInterval ms in which nothing was
+    // received, a ping is sent; when nothing at all (a pong or anything else)
+    // arrives within pongTimeout ms, the connection is terminated (closed()
+    // reports 1006 after an errorOccurred() with WsError::Timeout).
+    int pingInterval = 0;
+    int pongTimeout = 0;    // 0: the same as pingInterval
+
+    // Backpressure on bufferedAmount: a send that takes it to highWaterMark
+    // or more reports WsSocket::Backpressure; drained() follows once it falls
+    // to lowWaterMark or less.
+    qint64 highWaterMark = 1024 * 1024;
+    qint64 lowWaterMark = 256 * 1024;
+    // A hard bound on bufferedAmount (0: none), so a peer that does not read
+    // cannot grow memory without limit.
+    qint64 maxBufferedAmount = 0;
+    enum class OverflowPolicy {
+        Close,      // close the connection with 1008 (the send is refused)
+        Refuse,     // refuse the send with WsError::BufferOverflow; the connection stays
+    };
+    OverflowPolicy overflowPolicy = OverflowPolicy::Close;
+};
+
+// Reconnecting a client after its connection is lost: exponential backoff
+// with jitter. Off by default.
+struct WSQT_EXPORT WsReconnectOptions
+{
+    bool enabled = false;
+    int minDelay = 1000;        // ms before the first attempt
+    int maxDelay = 30000;       // ms, the most between attempts
+    double factor = 2.0;        // each delay is the previous one times this
+    double jitter = 0.2;        // +/- this fraction of each delay, at random
+    int maxAttempts = 0;        // 0: no limit
+    // Also after a normal close (1000) by the server; never after the
+    // application's own close() or terminate().
+    bool afterNormalClose = false;
 };
 
 // ws's `new WebSocket(address, protocols, options)` options.
@@ -55,6 +91,7 @@ struct WSQT_EXPORT WsClientOptions : WsConnectionOptions
     QString auth;
     // Bind the connection to this local address (null: any).
     QHostAddress localAddress;
+    WsReconnectOptions reconnect;
     // TLS for wss:// (CA certificates, client certificate, protocols). The
     // peer's certificate and host name are verified unless the application
     // says otherwise through WsSocket::sslErrors() / ignoreSslErrors().

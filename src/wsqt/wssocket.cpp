@@ -2,13 +2,13 @@
 
 #include "transport/clienthandshake.h"
 #include "transport/compressionpool.h"
+#include "transport/heartbeat.h"
 #include "transport/logging.h"
+#include "transport/reconnector.h"
 
-#include <QtNetwork/qabstractsocket.h>
 #include <QtCore/qfuturewatcher.h>
 #include <QtCore/qmetaobject.h>
 #include <QtCore/qpromise.h>
-#include <QtNetwork/qlocalsocket.h>
 
 using namespace wsqt;
 
@@ -66,7 +66,10 @@ void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArra
     if (deflate)
         connection->setExtensions(deflate.get(), deflate.get());
     closeTimeout = options.closeTimeout;
+    limits = options;
     serverSide = role == core::Role::Server;
+    backpressured = false;
+    statistics = WsStatistics();
 
     transport = newTransport;
     transport->setParent(q);
@@ -82,6 +85,9 @@ void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArra
     if (!head.isEmpty())
         connection->receiveData(head.constData(), head.size());
     setState(WsSocket::Open);
+    startHeartbeat();
+    if (reconnector)
+        reconnector->opened();
     Q_EMIT q->opened();
     // Messages that came with the handshake are delivered once the
     // application had the chance to connect to messageReceived().
@@ -129,6 +135,9 @@ void WsSocketPrivate::processInput()
         connection->commitInput(qsizetype(qMax<qint64>(read, 0)));
         if (read <= 0)
             break;
+        statistics.wireBytesReceived += read;
+        if (heartbeat)
+            heartbeat->activity();
     }
     processing = false;
     // What the events queued (pongs, close echoes, the application's
@@ -140,6 +149,13 @@ void WsSocketPrivate::dispatch(core::ReceiverEvent &event)
 {
     switch (event.type) {
     case core::ReceiverEvent::Message:
+        ++statistics.messagesReceived;
+        if (event.asFragments) {
+            for (const QByteArray &fragment : std::as_const(event.fragments))
+                statistics.bytesReceived += fragment.size();
+        } else {
+            statistics.bytesReceived += event.data.size();
+        }
         if (binaryType == WsSocket::Fragments && event.binary) {
             if (!event.asFragments && !event.data.isEmpty())
                 event.fragments.append(event.data);
@@ -154,6 +170,10 @@ void WsSocketPrivate::dispatch(core::ReceiverEvent &event)
         Q_EMIT q->pingReceived(event.data);
         break;
     case core::ReceiverEvent::Pong:
+        if (pingSent.isValid()) {
+            statistics.roundTripTime = int(pingSent.elapsed());
+            pingSent.invalidate();
+        }
         Q_EMIT q->pongReceived(event.data);
         break;
     case core::ReceiverEvent::Close:
@@ -175,6 +195,8 @@ void WsSocketPrivate::dispatch(core::ReceiverEvent &event)
 
 void WsSocketPrivate::startClosing()
 {
+    if (heartbeat)
+        heartbeat->stop();
     if (state == WsSocket::Open)
         setState(WsSocket::Closing);
     if (!closeTimer.isActive() && state == WsSocket::Closing)
@@ -233,6 +255,12 @@ void WsSocketPrivate::onBytesWritten(qint64 bytes)
 {
     bytesWritten += bytes;
     QPointer<WsSocket> guard(q);
+    if (backpressured && q->bufferedAmount() <= limits.lowWaterMark) {
+        backpressured = false;
+        Q_EMIT q->drained();
+        if (!guard)
+            return;
+    }
     while (!callbacks.empty() && callbacks.front().writtenMark <= bytesWritten) {
         const WsSocket::Callback callback = std::move(callbacks.front().callback);
         callbacks.pop_front();
@@ -283,6 +311,104 @@ void WsSocketPrivate::onDisconnected()
         return;
     qCDebug(lcSocket) << q << "closed" << code << reason;
     Q_EMIT q->closed(code, reason);
+    if (guard)
+        connectionEnded(code);
+}
+
+void WsSocketPrivate::endedByApplication()
+{
+    closedByApplication = true;
+    if (reconnector)
+        reconnector->cancel();
+}
+
+void WsSocketPrivate::connectionEnded(int code)
+{
+    if (heartbeat)
+        heartbeat->stop();
+    if (reconnector)
+        reconnector->lost(code, closedByApplication);
+}
+
+void WsSocketPrivate::startHeartbeat()
+{
+    delete heartbeat;
+    heartbeat = nullptr;
+    if (limits.pingInterval <= 0)
+        return;
+    heartbeat = new transport::Heartbeat(limits.pingInterval, limits.pongTimeout, q);
+    QObject::connect(heartbeat, &transport::Heartbeat::pingDue, q, [this] {
+        Outgoing ping{Outgoing::Ping, {}, {}, 0, {}};
+        ping.options.mask = !serverSide;
+        submit(std::move(ping));
+    });
+    QObject::connect(heartbeat, &transport::Heartbeat::timedOut, q, [this] {
+        const int timeout = limits.pongTimeout > 0 ? limits.pongTimeout : limits.pingInterval;
+        const WsError error(WsError::Timeout,
+                            QStringLiteral("No answer from the peer within %1 ms").arg(timeout));
+        qCDebug(lcSocket) << q << error;
+        QPointer<WsSocket> guard(q);
+        setState(WsSocket::Closing);
+        Q_EMIT q->errorOccurred(error);
+        if (guard && transport)
+            transport->destroy();
+    });
+    heartbeat->start();
+}
+
+void WsSocketPrivate::updateBackpressure()
+{
+    if (!backpressured && q->bufferedAmount() >= limits.highWaterMark)
+        backpressured = true;
+}
+
+void WsSocketPrivate::setupReconnect(const QUrl &url, const QStringList &protocols,
+                                     const WsClientOptions &options)
+{
+    delete reconnector;
+    reconnector = nullptr;
+    if (!options.reconnect.enabled)
+        return;
+    reconnector = new transport::Reconnector(options.reconnect, q);
+    QObject::connect(reconnector, &transport::Reconnector::scheduled, q, &WsSocket::reconnecting);
+    QObject::connect(reconnector, &transport::Reconnector::gaveUp, q, &WsSocket::reconnectFailed);
+    QObject::connect(reconnector, &transport::Reconnector::attemptDue, q, [this, url, protocols, options] {
+        qCDebug(lcSocket) << q << "reconnecting to" << url;
+        if (openConnection(url, protocols, options).isError())
+            Q_EMIT q->reconnectFailed();
+    });
+}
+
+WsError WsSocketPrivate::sendData(const QByteArray &data, const WsSendOptions &options,
+                                  WsSocket::Callback callback)
+{
+    if (const WsError error = refuseWhenNotOpen(data.size(), callback); error.isError())
+        return error;
+    if (limits.maxBufferedAmount > 0 && q->bufferedAmount() + data.size() > limits.maxBufferedAmount) {
+        const WsError error(WsError::BufferOverflow,
+                            QStringLiteral("bufferedAmount would pass maxBufferedAmount (%1 bytes)")
+                                    .arg(limits.maxBufferedAmount));
+        qCWarning(lcSocket) << q << error;
+        callLater(callback, error);
+        if (limits.overflowPolicy == WsConnectionOptions::OverflowPolicy::Close) {
+            QPointer<WsSocket> guard(q);
+            Q_EMIT q->errorOccurred(error);
+            if (guard && state == WsSocket::Open)
+                q->close(1008, QByteArrayLiteral("send buffer overflow"));
+        }
+        return error;
+    }
+    Outgoing operation{Outgoing::Data, data, {}, 0, std::move(callback)};
+    operation.options.binary = options.binary.value_or(true);
+    operation.options.fin = options.fin;
+    operation.options.compress = options.compress;
+    operation.options.mask = options.mask.value_or(!serverSide);
+    statistics.bytesSent += data.size();
+    if (options.fin)
+        ++statistics.messagesSent;
+    const WsError error = submit(std::move(operation));
+    updateBackpressure();
+    return error;
 }
 
 void WsSocketPrivate::setReadPaused(bool pausedNow)
@@ -329,6 +455,8 @@ WsError WsSocketPrivate::execute(Outgoing &operation)
         break;
     case Outgoing::Ping:
         error = connection->ping(operation.data, operation.options.mask);
+        if (!error.isError())
+            pingSent.start();
         break;
     case Outgoing::Pong:
         error = connection->pong(operation.data, operation.options.mask);
@@ -449,68 +577,81 @@ WsSocket::~WsSocket() = default;
 
 WsError WsSocket::open(const QUrl &url, const QStringList &protocols, const WsClientOptions &options)
 {
-    if (d->state != Closed) {
+    const WsError error = d->openConnection(url, protocols, options);
+    if (!error.isError()) {
+        d->closedByApplication = false;
+        d->setupReconnect(url, protocols, options);
+    }
+    return error;
+}
+
+WsError WsSocketPrivate::openConnection(const QUrl &target, const QStringList &protocols,
+                                       const WsClientOptions &options)
+{
+    if (state != WsSocket::Closed) {
         return WsError(WsError::InvalidState,
-                       QStringLiteral("WebSocket is already in use: readyState %1").arg(int(d->state)));
+                       QStringLiteral("WebSocket is already in use: readyState %1").arg(int(state)));
     }
     transport::ClientHandshake::Listeners listeners;
-    listeners.redirect = [this] { return isSignalConnected(QMetaMethod::fromSignal(&WsSocket::redirected)); };
+    listeners.redirect = [this] { return q->isSignalConnected(QMetaMethod::fromSignal(&WsSocket::redirected)); };
     listeners.unexpectedResponse = [this] {
-        return isSignalConnected(QMetaMethod::fromSignal(&WsSocket::unexpectedResponse));
+        return q->isSignalConnected(QMetaMethod::fromSignal(&WsSocket::unexpectedResponse));
     };
-    auto *handshake = new transport::ClientHandshake(options, listeners, this);
-    if (const WsError error = handshake->start(url, protocols); error.isError()) {
-        qCWarning(lcSocket) << this << "open refused:" << error;
-        delete handshake;
+    auto *started = new transport::ClientHandshake(options, listeners, q);
+    if (const WsError error = started->start(target, protocols); error.isError()) {
+        qCWarning(lcSocket) << q << "open refused:" << error;
+        delete started;
         return error;
     }
-    delete d->handshake;
-    d->handshake = handshake;
-    d->serverSide = false;
-    d->protocol.clear();
-    d->extensions.clear();
-    d->deflate.reset();
-    d->bufferedAfterClose = 0;
-    d->url = handshake->url();
-    Q_EMIT urlChanged(d->url);
+    delete handshake;
+    handshake = started;
+    serverSide = false;
+    protocol.clear();
+    extensions.clear();
+    deflate.reset();
+    bufferedAfterClose = 0;
+    url = handshake->url();
+    Q_EMIT q->urlChanged(url);
 
-    connect(handshake, &transport::ClientHandshake::upgraded, this, &WsSocket::upgraded);
-    connect(handshake, &transport::ClientHandshake::sslErrors, this, &WsSocket::sslErrors);
-    connect(handshake, &transport::ClientHandshake::unexpectedResponse, this, &WsSocket::unexpectedResponse);
-    connect(handshake, &transport::ClientHandshake::redirected, this,
-            [this](const QUrl &newUrl, WsHttpRequest *request) {
-                d->url = newUrl;
-                Q_EMIT urlChanged(newUrl);
-                Q_EMIT redirected(newUrl, request);
-            });
-    connect(handshake, &transport::ClientHandshake::succeeded, this,
-            [this, options](transport::Transport *transport, const WsHttpResponse &response,
-                            const QByteArray &head, const core::ClientHandshakeResult &result,
-                            const std::shared_ptr<core::PerMessageDeflate> &deflate) {
-                d->handshake->deleteLater();
-                d->handshake = nullptr;
-                d->protocol = QString::fromUtf8(result.protocol);
-                d->deflate = deflate;
-                if (deflate)
-                    d->extensions = QString::fromLatin1(response.headers.combinedValue("Sec-WebSocket-Extensions"));
-                d->attach(transport, head, core::Role::Client, options, options.generateMask);
-            });
-    connect(handshake, &transport::ClientHandshake::failed, this, [this](const WsError &error) {
-        d->handshake->deleteLater();
-        d->handshake = nullptr;
-        d->setState(Closing);
+    QObject::connect(handshake, &transport::ClientHandshake::upgraded, q, &WsSocket::upgraded);
+    QObject::connect(handshake, &transport::ClientHandshake::sslErrors, q, &WsSocket::sslErrors);
+    QObject::connect(handshake, &transport::ClientHandshake::unexpectedResponse, q, &WsSocket::unexpectedResponse);
+    QObject::connect(handshake, &transport::ClientHandshake::redirected, q,
+                     [this](const QUrl &newUrl, WsHttpRequest *request) {
+                         url = newUrl;
+                         Q_EMIT q->urlChanged(newUrl);
+                         Q_EMIT q->redirected(newUrl, request);
+                     });
+    QObject::connect(handshake, &transport::ClientHandshake::succeeded, q,
+                     [this, options](transport::Transport *transport, const WsHttpResponse &response,
+                                     const QByteArray &head, const core::ClientHandshakeResult &result,
+                                     const std::shared_ptr<core::PerMessageDeflate> &negotiated) {
+                         handshake->deleteLater();
+                         handshake = nullptr;
+                         protocol = QString::fromUtf8(result.protocol);
+                         deflate = negotiated;
+                         if (negotiated)
+                             extensions = QString::fromLatin1(response.headers.combinedValue("Sec-WebSocket-Extensions"));
+                         attach(transport, head, core::Role::Client, options, options.generateMask);
+                     });
+    QObject::connect(handshake, &transport::ClientHandshake::failed, q, [this](const WsError &error) {
+        handshake->deleteLater();
+        handshake = nullptr;
+        setState(WsSocket::Closing);
         // As ws: the error and the close follow on the next turn of the event loop.
-        QMetaObject::invokeMethod(this, [this, error] {
-            QPointer<WsSocket> guard(this);
+        QMetaObject::invokeMethod(q, [this, error] {
+            QPointer<WsSocket> guard(q);
             if (error.isError())
-                Q_EMIT errorOccurred(error);
+                Q_EMIT q->errorOccurred(error);
             if (!guard)
                 return;
-            d->setState(Closed);
-            Q_EMIT closed(1006, QByteArray());
+            setState(WsSocket::Closed);
+            Q_EMIT q->closed(1006, QByteArray());
+            if (guard)
+                connectionEnded(1006);
         }, Qt::QueuedConnection);
     });
-    d->setState(Connecting);
+    setState(WsSocket::Connecting);
     return {};
 }
 
@@ -569,6 +710,19 @@ bool WsSocket::isServerSide() const
     return d->serverSide;
 }
 
+bool WsSocket::isBackpressured() const
+{
+    return d->backpressured;
+}
+
+WsStatistics WsSocket::statistics() const
+{
+    WsStatistics result = d->statistics;
+    result.wireBytesSent = d->bytesQueued + (d->connection ? d->connection->outgoingBytes() : 0);
+    result.bufferedAmount = bufferedAmount();
+    return result;
+}
+
 QHostAddress WsSocket::peerAddress() const
 {
     return d->transport ? d->transport->peerAddress() : QHostAddress();
@@ -591,14 +745,14 @@ quint16 WsSocket::localPort() const
 
 WsError WsSocket::send(const QByteArray &data, const WsSendOptions &options, Callback callback)
 {
-    if (const WsError error = d->refuseWhenNotOpen(data.size(), callback); error.isError())
-        return error;
-    WsSocketPrivate::Outgoing operation{WsSocketPrivate::Outgoing::Data, data, {}, 0, std::move(callback)};
-    operation.options.binary = options.binary.value_or(true);
-    operation.options.fin = options.fin;
-    operation.options.compress = options.compress;
-    operation.options.mask = options.mask.value_or(!d->serverSide);
-    return d->submit(std::move(operation));
+    return d->sendData(data, options, std::move(callback));
+}
+
+WsSocket::SendStatus WsSocket::trySend(const QByteArray &data, const WsSendOptions &options, Callback callback)
+{
+    if (d->sendData(data, options, std::move(callback)).isError())
+        return Dropped;
+    return d->backpressured ? Backpressure : Sent;
 }
 
 WsError WsSocket::sendText(const QString &text, Callback callback)
@@ -635,6 +789,7 @@ WsError WsSocket::pong(const QByteArray &data, bool mask, Callback callback)
 
 WsError WsSocket::close(int code, const QByteArray &reason)
 {
+    d->endedByApplication();
     switch (d->state) {
     case Closed:
         return {};
@@ -669,6 +824,7 @@ WsError WsSocket::close(int code, const QString &reason)
 
 void WsSocket::terminate()
 {
+    d->endedByApplication();
     switch (d->state) {
     case Closed:
         return;

@@ -3,6 +3,7 @@
 #include <wsqt/wserror.h>
 #include <wsqt/wshttp.h>
 #include <wsqt/wsoptions.h>
+#include <wsqt/wsstatistics.h>
 
 #include <QtCore/qbytearraylist.h>
 #include <QtCore/qobject.h>
@@ -42,6 +43,14 @@ public:
     enum BinaryType { NodeBuffer, ArrayBuffer, Fragments };
     Q_ENUM(BinaryType)
 
+    // What trySend() did with the data.
+    enum SendStatus {
+        Sent,           // queued; bufferedAmount is below the high-water mark
+        Backpressure,   // queued, and bufferedAmount is now at or above the high-water mark
+        Dropped,        // refused: not open, an invalid argument, or maxBufferedAmount
+    };
+    Q_ENUM(SendStatus)
+
     // Called once: with NoError when the data was written to the socket,
     // otherwise with the reason it was not.
     using Callback = std::function<void(const WsError &error)>;
@@ -68,6 +77,9 @@ public:
     qint64 bufferedAmount() const;
     bool isPaused() const;
     bool isServerSide() const;
+    // bufferedAmount reached the high-water mark and has not yet drained to the low one.
+    bool isBackpressured() const;
+    WsStatistics statistics() const;
 
     QHostAddress peerAddress() const;
     quint16 peerPort() const;
@@ -78,6 +90,8 @@ public:
     // error while Connecting, and after closing started (the callback gets
     // "WebSocket is not open: readyState 2 (CLOSING)").
     WsError send(const QByteArray &data, const WsSendOptions &options = {}, Callback callback = {});
+    // send(), telling whether the caller should wait for drained() before sending more.
+    SendStatus trySend(const QByteArray &data, const WsSendOptions &options = {}, Callback callback = {});
     WsError sendText(const QString &text, Callback callback = {});
     WsError sendBinary(const QByteArray &data, Callback callback = {});
     // Control frames with at most 125 bytes of payload. `mask` defaults to
@@ -124,6 +138,13 @@ Q_SIGNALS:
     // Client: the TLS peer verification failed. Unless a receiver calls
     // ignoreSslErrors(), the connection fails with a TlsError.
     void sslErrors(const QList<QSslError> &errors);
+    // bufferedAmount fell to the low-water mark after reaching the high one.
+    void drained();
+    // Client, with the reconnect option: the connection was lost and attempt
+    // number `attempt` starts in `delayMs` ms.
+    void reconnecting(int attempt, int delayMs);
+    // Client: maxAttempts reconnections failed; no more will be made.
+    void reconnectFailed();
     void readyStateChanged(WsSocket::ReadyState state);
     void urlChanged(const QUrl &url);
     void binaryTypeChanged(WsSocket::BinaryType type);

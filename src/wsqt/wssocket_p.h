@@ -6,6 +6,7 @@
 
 #include <wsqt/wssocket.h>
 
+#include <QtCore/qelapsedtimer.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
 
@@ -14,6 +15,8 @@
 
 namespace wsqt::transport {
 class ClientHandshake;
+class Heartbeat;
+class Reconnector;
 }
 
 class WsSocketPrivate
@@ -53,6 +56,7 @@ public:
         int closeCode = 0;
         WsSocket::Callback callback;
     };
+    WsError sendData(const QByteArray &data, const WsSendOptions &options, WsSocket::Callback callback);
     WsError submit(Outgoing &&operation);
     WsError sendControl(Outgoing::Kind kind, const QByteArray &data, bool mask, WsSocket::Callback callback);
     WsError execute(Outgoing &operation);
@@ -60,6 +64,12 @@ public:
     void finishCompression(Outgoing &operation, const QByteArray &compressed, const WsError &error);
     void runQueue();
     void failQueued(const WsError &error);
+    void startHeartbeat();
+    void updateBackpressure();
+    void setupReconnect(const QUrl &url, const QStringList &protocols, const WsClientOptions &options);
+    void connectionEnded(int code);
+    void endedByApplication();
+    WsError openConnection(const QUrl &url, const QStringList &protocols, const WsClientOptions &options);
 
     WsSocket *q;
     WsSocket::ReadyState state = WsSocket::Closed;
@@ -92,6 +102,14 @@ public:
     std::deque<PendingCallback> callbacks;
     // Data given to send() after closing started counts, as in ws.
     qint64 bufferedAfterClose = 0;
+
+    WsConnectionOptions limits;             // watermarks, heartbeat
+    wsqt::transport::Heartbeat *heartbeat = nullptr;
+    wsqt::transport::Reconnector *reconnector = nullptr;
+    bool closedByApplication = false;
+    bool backpressured = false;
+    WsStatistics statistics;
+    QElapsedTimer pingSent;                 // for the round-trip time
 
     std::deque<Outgoing> sendQueue;
     qint64 queuedBytes = 0;            // data in sendQueue and on the worker

@@ -32,7 +32,7 @@ public:
 
     void connectSocket();
     void sendUnsent();
-    void append(const QByteArray &data);
+    bool append(const QByteArray &data);
     void dataArrived();
     void pauseIfFull();
     void scheduleResumeCheck();
@@ -75,13 +75,15 @@ void WsStreamPrivate::connectSocket()
 {
     QObject::connect(socket, &WsSocket::opened, q, [this] { sendUnsent(); });
     QObject::connect(socket, &WsSocket::messageReceived, q, [this](const QByteArray &message) {
-        append(message);
-        dataArrived();
+        if (append(message))
+            dataArrived();
     });
     QObject::connect(socket, &WsSocket::fragmentsReceived, q, [this](const QByteArrayList &fragments) {
+        bool added = false;
         for (const QByteArray &fragment : fragments)
-            append(fragment);
-        dataArrived();
+            added |= append(fragment);
+        if (added)
+            dataArrived();
     });
     QObject::connect(socket, &WsSocket::errorOccurred, q, [this](const WsError &error) {
         // Every socket error ends the connection; nothing is received after it.
@@ -101,18 +103,18 @@ void WsStreamPrivate::sendUnsent()
     }
 }
 
-void WsStreamPrivate::append(const QByteArray &data)
+// Empty messages add nothing to a byte stream.
+bool WsStreamPrivate::append(const QByteArray &data)
 {
     if (data.isEmpty())
-        return;
+        return false;
     received.push_back(data);
     receivedBytes += data.size();
+    return true;
 }
 
 void WsStreamPrivate::dataArrived()
 {
-    if (receivedBytes == 0)
-        return;
     pauseIfFull();
     emitReadyRead();
 }

@@ -29,7 +29,7 @@ bool parseWindowBits(const QByteArray &text, int *bits)
 {
     bool ok = false;
     const double value = text.toDouble(&ok);
-    if (!ok || value != int(value) || value < 8 || value > 15)
+    if (!ok || value < 8 || value > 15 || value != int(value))
         return false;
     *bits = int(value);
     return true;
@@ -292,6 +292,10 @@ WsError PerMessageDeflate::deflate(const char *data, qsizetype length, bool fin,
     if (fin) {
         if (out->endsWith(QByteArrayView(reinterpret_cast<const char *>(kTail), 4)))
             out->chop(4);
+        // zlib has nothing to flush for an empty message after a flushed one;
+        // an empty stored block's header keeps the peer's stream aligned.
+        if (out->isEmpty())
+            out->append('\0');
         if (ownNoContextTakeover())
             m_deflate.reset();
     }
@@ -346,12 +350,26 @@ WsError PerMessageDeflate::inflate(const char *data, qsizetype length, bool fin,
     if (length > 0 && !m_inflateEnded) {
         if (const WsError error = run(reinterpret_cast<const uchar *>(data), length); error.isError())
             return error;
+        m_messageFed = true;
+        // zlib waits for a block header: the data ended on a block boundary
+        // (a peer that kept the tail on, or a final fragment's own flush).
+        m_atBlockBoundary = m_inflate && (m_inflate->z.data_type & 128);
     }
     if (fin) {
-        if (!m_inflateEnded) {
+        // An empty message needs no tail: some peers send nothing at all for it.
+        if (m_messageFed && !m_inflateEnded && !m_atBlockBoundary) {
             if (const WsError error = run(kTail, 4); error.isError())
                 return error;
+            // Still inside a block after the tail: the data was cut short and
+            // the message would lose its end.
+            if (!(m_inflate->z.data_type & 128)) {
+                m_inflate.reset();
+                return WsError(WsError::InvalidCompressedData,
+                               QStringLiteral("The compressed message ends inside a deflate block"), 1007);
+            }
         }
+        m_messageFed = false;
+        m_atBlockBoundary = false;
         m_inflateEnded = false;
         if (peerNoContextTakeover())
             m_inflate.reset();

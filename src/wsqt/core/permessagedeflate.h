@@ -77,6 +77,8 @@ private:
     DeflateParams m_params;
     std::unique_ptr<Stream> m_inflate;
     bool m_inflateEnded = false;    // the peer's stream ended within the current message
+    bool m_messageFed = false;      // the current message had compressed bytes
+    bool m_atBlockBoundary = false; // and they ended between two blocks
     std::unique_ptr<Stream> m_deflate;
 };
 
