@@ -111,7 +111,7 @@ void WsSocketPrivate::processInput()
         return;
     QPointer<WsSocket> guard(q);
     processing = true;
-    while (!paused && connection) {
+    while ((!paused || draining) && connection) {
         core::ReceiverEvent event;
         if (connection->nextEvent(&event)) {
             dispatch(event);
@@ -275,13 +275,13 @@ void WsSocketPrivate::onDisconnected()
     if (state == WsSocket::Closed)
         return;
     QPointer<WsSocket> guard(q);
-    // What arrived before the end is still delivered, as ws does.
-    const bool wasPaused = paused;
-    paused = false;
+    // What arrived before the end is still delivered, as ws does, even to
+    // a receiver that pauses meanwhile.
+    draining = true;
     processInput();
     if (!guard)
         return;
-    paused = wasPaused;
+    draining = false;
     if (connection)
         connection->transportClosed();
     closeTimer.stop();

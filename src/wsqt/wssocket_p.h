@@ -76,6 +76,7 @@ public:
     WsSocket::BinaryType binaryType = WsSocket::NodeBuffer;
     bool serverSide = false;
     bool paused = false;
+    bool draining = false;      // the transport ended: deliver what it left, paused or not
     bool processing = false;
     bool processScheduled = false;
     QUrl url;
