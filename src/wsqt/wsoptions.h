@@ -156,6 +156,11 @@ struct WSQT_EXPORT WsServerOptions : WsConnectionOptions
             verifyClientAsync;
     // Creates the WsSocket of each connection (ws's `WebSocket` option), for a subclass.
     std::function<WsSocket *()> webSocketFactory;
+    // Event-loop threads to spread connections over; 0 keeps them in the
+    // server's thread. With workers, each connection lives in and signals
+    // from its worker's thread, and the callbacks above (verifyClient,
+    // handleProtocols, webSocketFactory) are called from there.
+    int workerThreads = 0;
 };
 
 // ws's send() options.

@@ -4,11 +4,14 @@
 #include "core/http.h"
 #include "core/permessagedeflate.h"
 #include "transport/logging.h"
+#include "transport/servercounters.h"
 #include "transport/transport.h"
 #include "transport/upgradereader.h"
+#include "transport/workerpool.h"
 #include "wssocket_p.h"
 
 #include <QtCore/qmetaobject.h>
+#include <QtCore/qmutex.h>
 #include <QtCore/qpointer.h>
 #include <QtNetwork/qlocalserver.h>
 #include <QtNetwork/qlocalsocket.h>
@@ -45,17 +48,25 @@ public:
     bool listenLocal();
     void refuseToRun(const WsError &error);
     void acceptPending();
-    void accept(transport::Transport *transport);
+    template<typename Socket>
+    void dispatch(Socket *socket);
+    // `host` owns the connection's objects and gives them their thread: the
+    // server itself, or a worker's host.
+    void accept(transport::Transport *transport, QObject *host);
     void upgrade(const WsHttpRequest &request, transport::Transport *transport, const QByteArray &head,
-                 const UpgradeCallback &callback);
+                 QObject *host, const UpgradeCallback &callback);
     void refuse(transport::Transport *transport, const core::HandshakeRejection &rejection,
                 const WsHttpRequest &request);
+    void respond(transport::Transport *transport, int status, const QByteArray &message = {},
+                 const WsHttpHeaders &headers = {});
     void complete(const WsHttpRequest &request, const core::UpgradeRequest &upgrade,
                   const std::shared_ptr<core::PerMessageDeflate> &deflate, const QByteArray &extensions,
-                  transport::Transport *transport, const QByteArray &head, const UpgradeCallback &callback);
+                  transport::Transport *transport, const QByteArray &head, QObject *host,
+                  const UpgradeCallback &callback);
     void forget(WsSocket *socket);
     void maybeFinishClose();
     void emitLater(const std::function<void()> &emitter);
+    QList<WsSocket *> connectionList() const;
 
     WsServer *q;
     WsServerOptions options;
@@ -64,6 +75,10 @@ public:
     QTcpServer *tcpServer = nullptr;
     QLocalServer *localServer = nullptr;
     bool ownsServer = false;
+    std::unique_ptr<transport::WorkerPool> workers;
+    std::shared_ptr<transport::ServerCounters> counters = std::make_shared<transport::ServerCounters>();
+    // Guards `connections`: with workers they come and go in other threads.
+    mutable QMutex mutex;
     QList<WsSocket *> connections;
     QList<std::function<void(const WsError &)>> closeCallbacks;
 };
@@ -144,37 +159,62 @@ void WsServerPrivate::acceptPending()
     if (tcpServer) {
         while (QTcpSocket *socket = tcpServer->nextPendingConnection()) {
             socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-            accept(transport::Transport::create(socket));
+            dispatch(socket);
         }
     }
     if (localServer) {
         while (QLocalSocket *socket = localServer->nextPendingConnection())
-            accept(transport::Transport::create(socket));
+            dispatch(socket);
     }
 }
 
-void WsServerPrivate::accept(transport::Transport *transport)
+template<typename Socket>
+void WsServerPrivate::dispatch(Socket *socket)
 {
-    auto *reader = new transport::UpgradeReader(transport, options.handshakeTimeout, q);
+    if (!workers) {
+        accept(transport::Transport::create(socket), q);
+        return;
+    }
+    // The socket moves to a worker; everything else about it is made there.
+    QObject *host = workers->nextHost();
+    socket->setParent(nullptr);
+    socket->moveToThread(host->thread());
+    QMetaObject::invokeMethod(host, [this, socket, host] { accept(transport::Transport::create(socket), host); },
+                              Qt::QueuedConnection);
+}
+
+void WsServerPrivate::accept(transport::Transport *transport, QObject *host)
+{
+    auto *reader = new transport::UpgradeReader(transport, options.handshakeTimeout, host);
     QObject::connect(reader, &transport::UpgradeReader::finished, reader, &QObject::deleteLater);
-    QObject::connect(reader, &transport::UpgradeReader::requestRead, q,
-                     [this, reader](const WsHttpRequest &request, const QByteArray &head) {
+    QObject::connect(reader, &transport::UpgradeReader::refused, host, [this] { ++counters->handshakesRefused; });
+    QObject::connect(reader, &transport::UpgradeReader::requestRead, host,
+                     [this, reader, host](const WsHttpRequest &request, const QByteArray &head) {
                          transport::Transport *transport = reader->takeTransport();
                          reader->deleteLater();
                          if (!core::requestsUpgrade(request.headers)) {
                              qCDebug(lcServer) << "not an upgrade request:" << request.method << request.target;
+                             ++counters->handshakesRefused;
                              transport::respondAndClose(transport, kUpgradeRequired);
                              return;
                          }
-                         transport->setParent(q);
-                         upgrade(request, transport, head, [this](WsSocket *socket, const WsHttpRequest &request) {
-                             Q_EMIT q->newConnection(socket, request);
-                         });
+                         transport->setParent(host);
+                         upgrade(request, transport, head, host,
+                                 [this](WsSocket *socket, const WsHttpRequest &request) {
+                                     Q_EMIT q->newConnection(socket, request);
+                                 });
                      });
 }
 
+void WsServerPrivate::respond(transport::Transport *transport, int status, const QByteArray &message,
+                              const WsHttpHeaders &headers)
+{
+    ++counters->handshakesRefused;
+    transport::respondAndClose(transport, core::buildErrorResponse(status, message, headers));
+}
+
 void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport *transport,
-                              const QByteArray &head, const UpgradeCallback &callback)
+                              const QByteArray &head, QObject *host, const UpgradeCallback &callback)
 {
     core::UpgradeRequest upgrade;
     // As ws, the extensions header is read only when permessage-deflate is on.
@@ -191,7 +231,7 @@ void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport
     }
     if (!q->shouldHandle(request)) {
         qCDebug(lcServer) << "path not handled:" << request.target;
-        transport::respondAndClose(transport, core::buildErrorResponse(400, QByteArray()));
+        respond(transport, 400);
         return;
     }
     std::shared_ptr<core::PerMessageDeflate> deflate;
@@ -226,32 +266,32 @@ void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport
     if (options.verifyClientAsync) {
         // Until the application decides, what the client sends early waits in the network.
         transport->setReadBufferLimit(kPendingReadBufferSize);
-        QPointer<WsServer> server(q);
         QPointer<transport::Transport> guarded(transport);
         options.verifyClientAsync(info, [=](const WsVerifyClientResult &result) {
-            if (!server || !guarded)
-                return;
-            if (!result.accept) {
-                const int code = result.code ? result.code : 401;
-                transport::respondAndClose(guarded, core::buildErrorResponse(code, result.message.toUtf8(),
-                                                                             result.headers));
-                return;
-            }
-            complete(request, upgrade, deflate, extensions, guarded, head, callback);
+            // The answer may come from any thread; the connection goes on in its own.
+            QMetaObject::invokeMethod(host, [=] {
+                if (!guarded)
+                    return;
+                if (!result.accept)
+                    respond(guarded, result.code ? result.code : 401, result.message.toUtf8(), result.headers);
+                else
+                    complete(request, upgrade, deflate, extensions, guarded, head, host, callback);
+            });
         });
         return;
     }
     if (options.verifyClient && !options.verifyClient(info)) {
-        transport::respondAndClose(transport, core::buildErrorResponse(401, QByteArray()));
+        respond(transport, 401);
         return;
     }
-    complete(request, upgrade, deflate, extensions, transport, head, callback);
+    complete(request, upgrade, deflate, extensions, transport, head, host, callback);
 }
 
 void WsServerPrivate::refuse(transport::Transport *transport, const core::HandshakeRejection &rejection,
                              const WsHttpRequest &request)
 {
     qCDebug(lcServer) << "refusing the handshake:" << rejection.status << rejection.message;
+    ++counters->handshakesRefused;
     if (q->isSignalConnected(QMetaMethod::fromSignal(&WsServer::clientError))) {
         // The receiver answers and closes; the transport goes with the socket.
         QObject::connect(transport, &transport::Transport::disconnected, transport, &QObject::deleteLater);
@@ -263,13 +303,19 @@ void WsServerPrivate::refuse(transport::Transport *transport, const core::Handsh
                                                                    rejection.headers));
 }
 
+QList<WsSocket *> WsServerPrivate::connectionList() const
+{
+    QMutexLocker locker(&mutex);
+    return connections;
+}
+
 void WsServerPrivate::complete(const WsHttpRequest &request, const core::UpgradeRequest &upgrade,
                                const std::shared_ptr<core::PerMessageDeflate> &deflate,
                                const QByteArray &extensions, transport::Transport *transport,
-                               const QByteArray &head, const UpgradeCallback &callback)
+                               const QByteArray &head, QObject *host, const UpgradeCallback &callback)
 {
     if (state != State::Running) {
-        transport::respondAndClose(transport, core::buildErrorResponse(503, QByteArray()));
+        respond(transport, 503);
         return;
     }
     if (!transport->isConnected()) {
@@ -287,7 +333,7 @@ void WsServerPrivate::complete(const WsHttpRequest &request, const core::Upgrade
     }
 
     WsSocket *socket = options.webSocketFactory ? options.webSocketFactory() : new WsSocket;
-    socket->setParent(q);
+    socket->setParent(host);
     QList<QByteArray> lines = core::buildAcceptHeaderLines(upgrade.key, protocol.toUtf8(), extensions);
     Q_EMIT q->headersPrepared(lines, request);
     transport->device()->write(core::serializeHeaderLines(lines));
@@ -296,12 +342,23 @@ void WsServerPrivate::complete(const WsHttpRequest &request, const core::Upgrade
     socket->d->protocol = protocol;
     socket->d->deflate = deflate;
     socket->d->extensions = QString::fromLatin1(extensions);
-    connections.append(socket);
-    QObject::connect(socket, &WsSocket::closed, q, [this, socket] { forget(socket); });
+    {
+        QMutexLocker locker(&mutex);
+        connections.append(socket);
+    }
+    ++counters->connectionsAccepted;
+    ++counters->connectionsOpen;
+    socket->d->serverCounters = counters;
+    QObject::connect(socket, &WsSocket::closed, host, [this, socket] { forget(socket); });
     // The application may delete a connection itself.
-    QObject::connect(socket, &QObject::destroyed, q, [this, socket] {
-        connections.removeOne(socket);
-        maybeFinishClose();
+    QObject::connect(socket, &QObject::destroyed, host, [this, socket] {
+        {
+            QMutexLocker locker(&mutex);
+            if (!connections.removeOne(socket))
+                return;
+        }
+        --counters->connectionsOpen;
+        emitLater([this] { maybeFinishClose(); });
     });
     socket->d->attach(transport, head, core::Role::Server, options);
     qCDebug(lcServer) << "connection open from" << socket->peerAddress() << request.target;
@@ -310,9 +367,14 @@ void WsServerPrivate::complete(const WsHttpRequest &request, const core::Upgrade
 
 void WsServerPrivate::forget(WsSocket *socket)
 {
-    connections.removeOne(socket);
+    {
+        QMutexLocker locker(&mutex);
+        if (connections.removeOne(socket))
+            --counters->connectionsOpen;
+    }
     socket->deleteLater();
-    maybeFinishClose();
+    // The server's state belongs to its own thread.
+    emitLater([this] { maybeFinishClose(); });
 }
 
 void WsServerPrivate::maybeFinishClose()
@@ -321,7 +383,7 @@ void WsServerPrivate::maybeFinishClose()
         return;
     // Without tracking, an external server's close is not tied to its connections.
     const bool waitForConnections = options.clientTracking || ownsServer;
-    if (waitForConnections && !connections.isEmpty())
+    if (waitForConnections && !connectionList().isEmpty())
         return;
     state = State::Closed;
     emitLater([this] {
@@ -352,6 +414,8 @@ WsServer::WsServer(const WsServerOptions &options, QObject *parent)
                                               "options must be specified")));
         return;
     }
+    if (options.workerThreads > 0)
+        d->workers = std::make_unique<transport::WorkerPool>(options.workerThreads);
     if (options.noServer)
         return;
     const bool local = !options.socketPath.isEmpty() || options.localServer;
@@ -366,7 +430,43 @@ WsServer::WsServer(const WsServerOptions &options, QObject *parent)
     }
 }
 
-WsServer::~WsServer() = default;
+WsServer::~WsServer()
+{
+    // Worker connections go first, in their threads.
+    d->workers.reset();
+}
+
+WsServerStatistics WsServer::statistics() const
+{
+    return d->counters->snapshot();
+}
+
+int WsServer::broadcast(const QByteArray &data, const WsSendOptions &options, BroadcastPolicy policy,
+                        WsSocket *except)
+{
+    int addressed = 0;
+    for (WsSocket *socket : d->connectionList()) {
+        if (socket == except)
+            continue;
+        ++addressed;
+        const auto send = [socket, data, options, policy] {
+            if (socket->readyState() != WsSocket::Open)
+                return;
+            if (socket->isBackpressured() && policy != SendToAll) {
+                if (policy == DropBackpressured)
+                    socket->close(1008, QByteArrayLiteral("too slow"));
+                return;
+            }
+            socket->trySend(data, options);
+        };
+        // A connection is used only from its own thread.
+        if (socket->thread() == thread())
+            send();
+        else
+            QMetaObject::invokeMethod(socket, send, Qt::QueuedConnection);
+    }
+    return addressed;
+}
 
 const WsServerOptions &WsServer::options() const
 {
@@ -409,7 +509,7 @@ WsServerAddress WsServer::address() const
 
 QList<WsSocket *> WsServer::clients() const
 {
-    return d->options.clientTracking ? d->connections : QList<WsSocket *>();
+    return d->options.clientTracking ? d->connectionList() : QList<WsSocket *>();
 }
 
 void WsServer::close(std::function<void(const WsError &error)> callback)
@@ -457,7 +557,7 @@ void WsServer::handleUpgrade(const WsHttpRequest &request, QIODevice *socket, co
         return;
     }
     socket->setProperty("wsqt_upgrade", true);
-    d->upgrade(request, transport, head, std::move(callback));
+    d->upgrade(request, transport, head, this, std::move(callback));
 }
 
 bool WsServer::shouldHandle(const WsHttpRequest &request) const

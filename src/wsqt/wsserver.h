@@ -3,6 +3,7 @@
 #include <wsqt/wserror.h>
 #include <wsqt/wshttp.h>
 #include <wsqt/wsoptions.h>
+#include <wsqt/wsstatistics.h>
 
 #include <QtCore/qlist.h>
 #include <QtCore/qobject.h>
@@ -36,6 +37,14 @@ class WSQT_EXPORT WsServer : public QObject
     Q_PROPERTY(bool listening READ isListening NOTIFY listeningChanged)
 
 public:
+    // Which connections broadcast() skips.
+    enum BroadcastPolicy {
+        SendToAll,          // every open connection, however much it has queued
+        SkipBackpressured,  // not those whose bufferedAmount is past the high-water mark
+        DropBackpressured,  // close those (1008) instead of sending to them
+    };
+    Q_ENUM(BroadcastPolicy)
+
     explicit WsServer(const WsServerOptions &options, QObject *parent = nullptr);
     ~WsServer() override;
 
@@ -48,8 +57,16 @@ public:
     // The bound address; null in noServer mode (with a warning, where ws throws)
     // and after close().
     WsServerAddress address() const;
-    // The open connections, when clientTracking is on.
+    // The open connections, when clientTracking is on. Safe from any thread;
+    // with workerThreads, each connection is used from its own thread only.
     QList<WsSocket *> clients() const;
+    // Sends to every open connection but `except`, by `policy`, and returns
+    // how many connections were addressed. With workerThreads the sends are
+    // queued to each connection's thread.
+    int broadcast(const QByteArray &data, const WsSendOptions &options = {},
+                  BroadcastPolicy policy = SkipBackpressured, WsSocket *except = nullptr);
+    // Traffic of all connections so far; safe from any thread.
+    WsServerStatistics statistics() const;
 
     // Stops accepting: an internal listening socket is closed, an external
     // server is let go; open connections stay. `callback` runs at closed(),
@@ -72,7 +89,8 @@ Q_SIGNALS:
     void listening();
     void listeningChanged(bool listening);
     // A connection is open. Server-side sockets are children of the server
-    // and delete themselves (deleteLater) after their closed() signal.
+    // (of a worker with workerThreads, and emitted from its thread) and
+    // delete themselves (deleteLater) after their closed() signal.
     void newConnection(WsSocket *socket, const WsHttpRequest &request);
     // The 101 response lines, status line first; a direct connection may edit them.
     void headersPrepared(QList<QByteArray> &headers, const WsHttpRequest &request);

@@ -5,6 +5,7 @@
 #include "transport/heartbeat.h"
 #include "transport/logging.h"
 #include "transport/reconnector.h"
+#include "transport/servercounters.h"
 
 #include <QtCore/qfuturewatcher.h>
 #include <QtCore/qmetaobject.h>
@@ -136,6 +137,8 @@ void WsSocketPrivate::processInput()
         if (read <= 0)
             break;
         statistics.wireBytesReceived += read;
+        if (serverCounters)
+            serverCounters->wireBytesReceived += read;
         if (heartbeat)
             heartbeat->activity();
     }
@@ -148,13 +151,15 @@ void WsSocketPrivate::processInput()
 void WsSocketPrivate::dispatch(core::ReceiverEvent &event)
 {
     switch (event.type) {
-    case core::ReceiverEvent::Message:
+    case core::ReceiverEvent::Message: {
+        qint64 size = event.data.size();
+        for (const QByteArray &fragment : std::as_const(event.fragments))
+            size += fragment.size();
         ++statistics.messagesReceived;
-        if (event.asFragments) {
-            for (const QByteArray &fragment : std::as_const(event.fragments))
-                statistics.bytesReceived += fragment.size();
-        } else {
-            statistics.bytesReceived += event.data.size();
+        statistics.bytesReceived += size;
+        if (serverCounters) {
+            ++serverCounters->messagesReceived;
+            serverCounters->bytesReceived += size;
         }
         if (binaryType == WsSocket::Fragments && event.binary) {
             if (!event.asFragments && !event.data.isEmpty())
@@ -166,6 +171,7 @@ void WsSocketPrivate::dispatch(core::ReceiverEvent &event)
             Q_EMIT q->messageReceived(event.data, event.binary);
         }
         break;
+    }
     case core::ReceiverEvent::Ping:
         Q_EMIT q->pingReceived(event.data);
         break;
@@ -227,6 +233,8 @@ void WsSocketPrivate::flush()
         const QByteArray chunk = connection->takeOutgoing();
         device->write(chunk);
         bytesQueued += chunk.size();
+        if (serverCounters)
+            serverCounters->wireBytesSent += chunk.size();
     }
 }
 
@@ -406,6 +414,11 @@ WsError WsSocketPrivate::sendData(const QByteArray &data, const WsSendOptions &o
     statistics.bytesSent += data.size();
     if (options.fin)
         ++statistics.messagesSent;
+    if (serverCounters) {
+        serverCounters->bytesSent += data.size();
+        if (options.fin)
+            ++serverCounters->messagesSent;
+    }
     const WsError error = submit(std::move(operation));
     updateBackpressure();
     return error;

@@ -15,6 +15,7 @@
 
 namespace wsqt::transport {
 class ClientHandshake;
+struct ServerCounters;
 class Heartbeat;
 class Reconnector;
 }
@@ -110,6 +111,7 @@ public:
     bool closedByApplication = false;
     bool backpressured = false;
     WsStatistics statistics;
+    std::shared_ptr<wsqt::transport::ServerCounters> serverCounters;   // on a server's connection
     QElapsedTimer pingSent;                 // for the round-trip time
 
     std::deque<Outgoing> sendQueue;

@@ -71,6 +71,7 @@ void UpgradeReader::reject(int status)
     // As Node answers a request it cannot read: the status alone.
     respondAndClose(transport, "HTTP/1.1 " + QByteArray::number(status) + ' ' + core::httpReasonPhrase(status)
                             + "\r\nConnection: close\r\n\r\n");
+    Q_EMIT refused();
     Q_EMIT finished();
 }
 

@@ -37,6 +37,8 @@ Q_SIGNALS:
     void requestRead(const WsHttpRequest &request, const QByteArray &head);
     // The connection ended or was refused before a request was read.
     void finished();
+    // It was refused: answered with an error status.
+    void refused();
 
 private:
     void onReadyRead();
