@@ -14,10 +14,6 @@
 
 namespace {
 
-// A client with more than this still queued is too slow to keep up: it
-// misses messages rather than making the server hold them all in memory.
-constexpr qint64 kMaxQueuedBytes = 1024 * 1024;
-
 // 1003: the endpoint received a type of data it cannot accept (RFC 6455).
 constexpr int kUnsupportedData = 1003;
 
@@ -28,19 +24,14 @@ QString nameFor(const WsHttpRequest &request, int number)
     return name.isEmpty() ? QStringLiteral("guest-%1").arg(number) : name.left(32);
 }
 
-// Sends a text message to every open client but `except`.
-void broadcast(const WsServer &server, const QString &text, const WsSocket *except = nullptr)
+// Sends a text message to every open client but `except`. A client with
+// more than the high-water mark (1 MiB) still queued is skipped: a slow
+// reader misses messages rather than making the server hold them all.
+void broadcast(WsServer &server, const QString &text, WsSocket *except = nullptr)
 {
-    const QList<WsSocket *> clients = server.clients();
-    for (WsSocket *client : clients) {
-        if (client == except || client->readyState() != WsSocket::Open)
-            continue;
-        if (client->bufferedAmount() > kMaxQueuedBytes) {
-            qWarning() << "skipping a slow client:" << client->property("name").toString();
-            continue;
-        }
-        client->sendText(text);
-    }
+    WsSendOptions asText;
+    asText.binary = false;
+    server.broadcast(text.toUtf8(), asText, WsServer::SkipBackpressured, except);
 }
 
 } // namespace
@@ -75,7 +66,6 @@ int main(int argc, char *argv[])
     QObject::connect(&server, &WsServer::newConnection, &server,
                      [&server, &joined](WsSocket *socket, const WsHttpRequest &request) {
         const QString name = nameFor(request, ++joined);
-        socket->setProperty("name", name);
         qInfo().noquote() << name << "joined from" << socket->peerAddress().toString();
 
         socket->sendText(QStringLiteral("* welcome, %1 (%2 online)").arg(name).arg(server.clients().size()));

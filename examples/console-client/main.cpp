@@ -17,10 +17,9 @@
 
 namespace {
 
-QTextStream out(stdout);
-
 void print(const QString &line)
 {
+    static QTextStream out(stdout);
     out << line << Qt::endl;
 }
 
@@ -74,6 +73,8 @@ int main(int argc, char *argv[])
         const ssize_t count = ::read(STDIN_FILENO, buffer, sizeof buffer);
         if (count <= 0) {
             input.setEnabled(false);
+            if (!pending.isEmpty())     // a last line without a line break
+                socket.sendText(QString::fromUtf8(pending));
             socket.close(1000, "bye");
             return;
         }

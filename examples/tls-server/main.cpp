@@ -69,7 +69,7 @@ int main(int argc, char *argv[])
     options.host = QHostAddress::LocalHost;
     options.port = int(port);
     options.sslConfiguration = tls;         // wss://: a QSslServer under the hood
-    options.handshakeTimeout = 5000;        // TLS and WebSocket handshakes together
+    options.handshakeTimeout = 5000;        // for the TLS handshake, then again for the request
     // verifyClient sees whether the connection is encrypted.
     options.verifyClient = [](const WsVerifyClientInfo &info) { return info.secure; };
     WsServer server(options);
