@@ -12,6 +12,7 @@
 #include <QtCore/qstringlist.h>
 #include <QtNetwork/qhostaddress.h>
 #include <QtNetwork/qnetworkproxy.h>
+#include <QtNetwork/qsslcertificate.h>
 #include <QtNetwork/qsslconfiguration.h>
 
 #include <functional>
@@ -106,6 +107,8 @@ struct WSQT_EXPORT WsVerifyClientInfo
 {
     QString origin;
     bool secure = false;
+    // The client's TLS certificate, when it presented one.
+    QSslCertificate peerCertificate;
     WsHttpRequest request;
     QHostAddress peerAddress;
     quint16 peerPort = 0;
@@ -141,7 +144,8 @@ struct WSQT_EXPORT WsServerOptions : WsConnectionOptions
     // Off by default, as in ws.
     std::optional<WsDeflateOptions> perMessageDeflate;
     // Serve TLS (wss://) with this configuration (certificate, key, ...), on
-    // a QSslServer; the TLS handshake counts within handshakeTimeout.
+    // a QSslServer of the server's own (with `port`). The TLS handshake has
+    // handshakeTimeout, and so has the upgrade request that follows it.
     std::optional<QSslConfiguration> sslConfiguration;
 
     // Chooses the subprotocol among the client's; an empty result sends none.

@@ -13,6 +13,7 @@
 #include <QtCore/qmetaobject.h>
 #include <QtCore/qmutex.h>
 #include <QtCore/qpointer.h>
+#include <QtCore/qtimer.h>
 #include <QtNetwork/qlocalserver.h>
 #include <QtNetwork/qlocalsocket.h>
 #include <QtNetwork/qsslserver.h>
@@ -125,8 +126,10 @@ bool WsServerPrivate::listenTcp()
         tcpServer->setListenBacklogSize(options.backlog);
     if (tcpServer->listen(options.host, quint16(options.port)))
         return true;
+    const QString host = options.host == QHostAddress(QHostAddress::Any) ? QStringLiteral("::")
+                                                                          : options.host.toString();
     refuseToRun(WsError(WsError::ServerError, QStringLiteral("listen on %1:%2 failed: %3")
-                                                      .arg(options.host.toString())
+                                                      .arg(host)
                                                       .arg(options.port)
                                                       .arg(tcpServer->errorString())));
     return false;
@@ -259,6 +262,7 @@ void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport
     WsVerifyClientInfo info;
     info.origin = QString::fromUtf8(upgrade.origin);
     info.secure = transport->isSecure();
+    info.peerCertificate = transport->peerCertificate();
     info.request = request;
     info.peerAddress = transport->peerAddress();
     info.peerPort = transport->peerPort();
@@ -267,10 +271,18 @@ void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport
         // Until the application decides, what the client sends early waits in the network.
         transport->setReadBufferLimit(kPendingReadBufferSize);
         QPointer<transport::Transport> guarded(transport);
+        // The decision counts within the handshake timeout like the request did.
+        auto pending = std::make_shared<bool>(true);
+        if (options.handshakeTimeout > 0) {
+            QTimer::singleShot(options.handshakeTimeout, transport, [this, guarded, pending] {
+                if (guarded && std::exchange(*pending, false))
+                    respond(guarded, 408);
+            });
+        }
         options.verifyClientAsync(info, [=](const WsVerifyClientResult &result) {
             // The answer may come from any thread; the connection goes on in its own.
             QMetaObject::invokeMethod(host, [=] {
-                if (!guarded)
+                if (!guarded || !std::exchange(*pending, false))
                     return;
                 if (!result.accept)
                     respond(guarded, result.code ? result.code : 401, result.message.toUtf8(), result.headers);
@@ -418,6 +430,8 @@ WsServer::WsServer(const WsServerOptions &options, QObject *parent)
         d->workers = std::make_unique<transport::WorkerPool>(options.workerThreads);
     if (options.noServer)
         return;
+    if (options.sslConfiguration && (options.server || !options.socketPath.isEmpty() || options.localServer))
+        qCWarning(lcServer) << "sslConfiguration applies to a server's own port only: it is ignored here";
     const bool local = !options.socketPath.isEmpty() || options.localServer;
     if (!(local ? d->listenLocal() : d->listenTcp()))
         return;
@@ -448,22 +462,23 @@ int WsServer::broadcast(const QByteArray &data, const WsSendOptions &options, Br
     for (WsSocket *socket : d->connectionList()) {
         if (socket == except)
             continue;
-        ++addressed;
         const auto send = [socket, data, options, policy] {
             if (socket->readyState() != WsSocket::Open)
-                return;
+                return false;
             if (socket->isBackpressured() && policy != SendToAll) {
                 if (policy == DropBackpressured)
                     socket->close(1008, QByteArrayLiteral("too slow"));
-                return;
+                return false;
             }
-            socket->trySend(data, options);
+            return socket->trySend(data, options) != WsSocket::Dropped;
         };
         // A connection is used only from its own thread.
-        if (socket->thread() == thread())
-            send();
-        else
+        if (socket->thread() == thread()) {
+            addressed += send() ? 1 : 0;
+        } else {
             QMetaObject::invokeMethod(socket, send, Qt::QueuedConnection);
+            ++addressed;
+        }
     }
     return addressed;
 }
@@ -554,6 +569,7 @@ void WsServer::handleUpgrade(const WsHttpRequest &request, QIODevice *socket, co
     transport::Transport *transport = transport::Transport::create(socket, this);
     if (!transport) {
         qCWarning(lcServer) << "handleUpgrade(): not a QAbstractSocket nor a QLocalSocket:" << socket;
+        socket->close();
         return;
     }
     socket->setProperty("wsqt_upgrade", true);

@@ -61,11 +61,12 @@ public:
     // with workerThreads, each connection is used from its own thread only.
     QList<WsSocket *> clients() const;
     // Sends to every open connection but `except`, by `policy`, and returns
-    // how many connections were addressed. With workerThreads the sends are
-    // queued to each connection's thread.
+    // to how many it was sent. With workerThreads the sends to connections of
+    // other threads are queued to them and counted as sent.
     int broadcast(const QByteArray &data, const WsSendOptions &options = {},
                   BroadcastPolicy policy = SkipBackpressured, WsSocket *except = nullptr);
-    // Traffic of all connections so far; safe from any thread.
+    // Traffic of all connections so far; safe from any thread. Its
+    // bufferedAmount and roundTripTime are per connection only: 0 and -1 here.
     WsServerStatistics statistics() const;
 
     // Stops accepting: an internal listening socket is closed, an external

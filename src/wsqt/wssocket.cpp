@@ -71,6 +71,8 @@ void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArra
     serverSide = role == core::Role::Server;
     backpressured = false;
     statistics = WsStatistics();
+    bytesQueued = 0;
+    bytesWritten = 0;
 
     transport = newTransport;
     transport->setParent(q);
@@ -146,6 +148,16 @@ void WsSocketPrivate::processInput()
     // What the events queued (pongs, close echoes, the application's
     // replies) goes out in one write per batch.
     flush();
+    // Automatic pongs pass no send check: a peer that floods pings and never
+    // reads meets maxBufferedAmount here.
+    if (limits.maxBufferedAmount > 0 && q->bufferedAmount() > limits.maxBufferedAmount && transport) {
+        setState(WsSocket::Closing);
+        Q_EMIT q->errorOccurred(WsError(WsError::BufferOverflow,
+                                        QStringLiteral("bufferedAmount passed maxBufferedAmount (%1 bytes)")
+                                                .arg(limits.maxBufferedAmount)));
+        if (guard && transport)
+            transport->destroy();
+    }
 }
 
 void WsSocketPrivate::dispatch(core::ReceiverEvent &event)
@@ -402,7 +414,7 @@ WsError WsSocketPrivate::sendData(const QByteArray &data, const WsSendOptions &o
             QPointer<WsSocket> guard(q);
             Q_EMIT q->errorOccurred(error);
             if (guard && state == WsSocket::Open)
-                q->close(1008, QByteArrayLiteral("send buffer overflow"));
+                close(1008, QByteArrayLiteral("send buffer overflow"));
         }
         return error;
     }
@@ -582,6 +594,35 @@ void WsSocketPrivate::failQueued(const WsError &error)
     queuedBytes = 0;
 }
 
+WsError WsSocketPrivate::close(int code, const QByteArray &reason)
+{
+    switch (state) {
+    case WsSocket::Closed:
+        return {};
+    case WsSocket::Connecting:
+        handshake->abort();
+        return {};
+    case WsSocket::Open:
+    case WsSocket::Closing:
+        break;
+    }
+    if (state == WsSocket::Open) {
+        // Refused before anything changes, even when the close frame must
+        // wait behind a message being compressed.
+        QByteArray payload;
+        if (const WsError error = core::buildClosePayload(code, reason, &payload); error.isError()) {
+            qCWarning(lcSocket) << q << "close refused:" << error;
+            return error;
+        }
+    }
+    WsSocketPrivate::Outgoing operation{WsSocketPrivate::Outgoing::Close, reason, {}, code, {}};
+    const bool queued = compressing || !sendQueue.empty();
+    submit(std::move(operation));
+    if (queued)
+        startClosing();
+    return {};
+}
+
 // ---- WsSocket --------------------------------------------------------------
 
 WsSocket::WsSocket(QObject *parent) : QObject(parent), d(new WsSocketPrivate(this)) { }
@@ -623,6 +664,10 @@ WsError WsSocketPrivate::openConnection(const QUrl &target, const QStringList &p
     extensions.clear();
     deflate.reset();
     bufferedAfterClose = 0;
+    if (paused) {
+        paused = false;
+        Q_EMIT q->pausedChanged(false);
+    }
     url = handshake->url();
     Q_EMIT q->urlChanged(url);
 
@@ -803,31 +848,7 @@ WsError WsSocket::pong(const QByteArray &data, bool mask, Callback callback)
 WsError WsSocket::close(int code, const QByteArray &reason)
 {
     d->endedByApplication();
-    switch (d->state) {
-    case Closed:
-        return {};
-    case Connecting:
-        d->handshake->abort();
-        return {};
-    case Open:
-    case Closing:
-        break;
-    }
-    if (d->state == Open) {
-        // Refused before anything changes, even when the close frame must
-        // wait behind a message being compressed.
-        QByteArray payload;
-        if (const WsError error = core::buildClosePayload(code, reason, &payload); error.isError()) {
-            qCWarning(lcSocket) << this << "close refused:" << error;
-            return error;
-        }
-    }
-    WsSocketPrivate::Outgoing operation{WsSocketPrivate::Outgoing::Close, reason, {}, code, {}};
-    const bool queued = d->compressing || !d->sendQueue.empty();
-    d->submit(std::move(operation));
-    if (queued)
-        d->startClosing();
-    return {};
+    return d->close(code, reason);
 }
 
 WsError WsSocket::close(int code, const QString &reason)
@@ -865,6 +886,9 @@ void WsSocket::pause()
         return;
     d->paused = true;
     d->setReadPaused(true);
+    // Nothing is read while paused, so silence proves nothing.
+    if (d->heartbeat)
+        d->heartbeat->stop();
     Q_EMIT pausedChanged(true);
 }
 
@@ -874,6 +898,8 @@ void WsSocket::resume()
         return;
     d->paused = false;
     d->setReadPaused(false);
+    if (d->heartbeat && d->state == Open)
+        d->heartbeat->start();
     Q_EMIT pausedChanged(false);
     d->scheduleProcessInput();
 }

@@ -70,6 +70,7 @@ public:
     void setupReconnect(const QUrl &url, const QStringList &protocols, const WsClientOptions &options);
     void connectionEnded(int code);
     void endedByApplication();
+    WsError close(int code, const QByteArray &reason);
     WsError openConnection(const QUrl &url, const QStringList &protocols, const WsClientOptions &options);
 
     WsSocket *q;

@@ -360,9 +360,9 @@ WsError PerMessageDeflate::inflate(const char *data, qsizetype length, bool fin,
         if (m_messageFed && !m_inflateEnded && !m_atBlockBoundary) {
             if (const WsError error = run(kTail, 4); error.isError())
                 return error;
-            // Still inside a block after the tail: the data was cut short and
-            // the message would lose its end.
-            if (!(m_inflate->z.data_type & 128)) {
+            // Still inside a block after the tail (and the stream did not end
+            // there): the data was cut short and the message would lose its end.
+            if (!m_inflateEnded && !(m_inflate->z.data_type & 128)) {
                 m_inflate.reset();
                 return WsError(WsError::InvalidCompressedData,
                                QStringLiteral("The compressed message ends inside a deflate block"), 1007);

@@ -57,6 +57,12 @@ public:
         return ssl && ssl->isEncrypted();
     }
 
+    QSslCertificate peerCertificate() const override
+    {
+        auto *ssl = qobject_cast<QSslSocket *>(m_socket);
+        return ssl ? ssl->peerCertificate() : QSslCertificate();
+    }
+
     void end() override
     {
         if (m_socket->state() != QAbstractSocket::ConnectedState) {

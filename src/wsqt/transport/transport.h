@@ -6,6 +6,7 @@
 #include <QtCore/qobject.h>
 #include <QtCore/qpointer.h>
 #include <QtNetwork/qhostaddress.h>
+#include <QtNetwork/qsslcertificate.h>
 
 class QAbstractSocket;
 class QIODevice;
@@ -30,6 +31,8 @@ public:
     bool isConnected() const;
     // True for TLS.
     virtual bool isSecure() const { return false; }
+    // The peer's TLS certificate, when it presented one.
+    virtual QSslCertificate peerCertificate() const { return QSslCertificate(); }
 
     // Writes what is buffered, then ends the sending side (a TCP FIN, or the
     // TLS close_notify) and waits for the peer to close: disconnected() follows.
