@@ -112,6 +112,8 @@ private slots:
     void headerList_data();
     void headerList();
     void tokenCharacters();
+    void chunkedBody_data();
+    void chunkedBody();
 };
 
 void tst_Http::request_data()
@@ -607,6 +609,40 @@ void tst_Http::tokenCharacters()
     QVERIFY(!isToken(""));
     QVERIFY(!isToken("a b"));
     QVERIFY(!isToken("a\r\n"));
+}
+
+void tst_Http::chunkedBody_data()
+{
+    QTest::addColumn<QByteArray>("raw");
+    QTest::addColumn<bool>("complete");
+    QTest::addColumn<bool>("malformed");
+    QTest::addColumn<QByteArray>("body");
+
+    QTest::newRow("two chunks") << QByteArray("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n") << true << false
+                                << QByteArray("hello world");
+    QTest::newRow("upper-case hex, extension") << QByteArray("A;name=x\r\n0123456789\r\n0\r\n\r\n") << true
+                                               << false << QByteArray("0123456789");
+    QTest::newRow("empty") << QByteArray("0\r\n\r\n") << true << false << QByteArray();
+    QTest::newRow("last chunk missing") << QByteArray("5\r\nhello\r\n") << false << false << QByteArray("hello");
+    QTest::newRow("chunk cut short") << QByteArray("5\r\nhel") << false << false << QByteArray();
+    QTest::newRow("size line cut short") << QByteArray("5") << false << false << QByteArray();
+    QTest::newRow("not hex") << QByteArray("zz\r\nhello\r\n") << false << true << QByteArray();
+    QTest::newRow("no CRLF after the data") << QByteArray("2\r\nhiXX0\r\n\r\n") << false << true
+                                             << QByteArray("hi");
+}
+
+void tst_Http::chunkedBody()
+{
+    QFETCH(QByteArray, raw);
+    QFETCH(bool, complete);
+    QFETCH(bool, malformed);
+    QFETCH(QByteArray, body);
+
+    QByteArray decoded;
+    bool isMalformed = true;
+    QCOMPARE(wsqt::core::decodeChunkedBody(raw, &decoded, &isMalformed), complete);
+    QCOMPARE(isMalformed, malformed);
+    QCOMPARE(decoded, body);
 }
 
 QTEST_APPLESS_MAIN(tst_Http)

@@ -1272,6 +1272,14 @@ void tst_WsSocket::unexpectedResponse_data()
     QTest::newRow("bytes past Content-Length")
             << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA") << false << 200 << QByteArray("OK")
             << QByteArray("Content-Length") << QByteArray("2") << QByteArray("ok");
+    QTest::newRow("chunked body on a kept-alive connection")
+            << QByteArray("HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "3\r\nno \r\n6\r\naccess\r\n0\r\n\r\n")
+            << false << 403 << QByteArray("Forbidden") << QByteArray("Transfer-Encoding")
+            << QByteArray("chunked") << QByteArray("no access");
+    QTest::newRow("204 has no body whatever follows")
+            << QByteArray("HTTP/1.1 204 No Content\r\n\r\n") << false << 204 << QByteArray("No Content")
+            << QByteArray("Content-Length") << QByteArray() << QByteArray();
     QTest::newRow("body up to the end of the connection")
             << QByteArray("HTTP/1.1 403 Forbidden\r\nX-Reason: nope\r\n\r\nno access") << true << 403
             << QByteArray("Forbidden") << QByteArray("X-Reason") << QByteArray("nope") << QByteArray("no access");

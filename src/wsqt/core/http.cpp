@@ -394,4 +394,38 @@ bool headerListContains(QByteArrayView list, QByteArrayView token)
     return false;
 }
 
+bool decodeChunkedBody(QByteArrayView raw, QByteArray *body, bool *malformed)
+{
+    body->clear();
+    *malformed = false;
+    qsizetype pos = 0;
+    for (;;) {
+        const qsizetype lineEnd = raw.indexOf(QByteArrayView("\r\n"), pos);
+        if (lineEnd < 0)
+            return false;
+        // The size, in hex, then optional extensions after ';'.
+        QByteArrayView sizeText = raw.sliced(pos, lineEnd - pos);
+        if (const qsizetype semicolon = sizeText.indexOf(';'); semicolon >= 0)
+            sizeText = sizeText.first(semicolon);
+        bool ok = false;
+        const qint64 size = sizeText.trimmed().toLongLong(&ok, 16);
+        if (!ok || size < 0 || sizeText.trimmed().isEmpty()) {
+            *malformed = true;
+            return false;
+        }
+        pos = lineEnd + 2;
+        if (size == 0)
+            return true;   // trailers, if any, are not kept
+        if (raw.size() - pos < size + 2)
+            return false;
+        body->append(raw.sliced(pos, qsizetype(size)));
+        pos += qsizetype(size);
+        if (raw.sliced(pos, 2) != QByteArrayView("\r\n")) {
+            *malformed = true;
+            return false;
+        }
+        pos += 2;
+    }
+}
+
 } // namespace wsqt::core

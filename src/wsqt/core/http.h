@@ -73,6 +73,11 @@ private:
 // ServerResponse.writeHead.
 QByteArray httpReasonPhrase(int status);
 
+// Decodes a chunked message body (RFC 9112 §7.1) held whole or in part in
+// `raw`: returns true once the last chunk has arrived, with the decoded body
+// in `body`; false while more is needed. `*malformed` says it never will be.
+bool decodeChunkedBody(QByteArrayView raw, QByteArray *body, bool *malformed);
+
 // True where `list` (a comma-separated header value) holds `token`,
 // compared case-insensitively, as for Connection: keep-alive, Upgrade.
 bool headerListContains(QByteArrayView list, QByteArrayView token);

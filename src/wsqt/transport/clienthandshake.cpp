@@ -286,11 +286,16 @@ void ClientHandshake::handleResponse(QByteArray rest)
     }
     if (m_listeners.unexpectedResponse && m_listeners.unexpectedResponse()) {
         m_response = response;
-        const QByteArray length = response.headers.value("Content-Length");
         bool ok = false;
-        m_bodyExpected = length.trimmed().toLongLong(&ok);
+        m_bodyExpected = response.headers.value("Content-Length").trimmed().toLongLong(&ok);
         if (!ok)
             m_bodyExpected = -1;
+        // Responses that never have a body (RFC 9112 §6.3).
+        const int status = response.statusCode;
+        if (status < 200 || status == 204 || status == 304)
+            m_bodyExpected = 0;
+        m_chunked = m_bodyExpected != 0
+                && core::headerListContains(response.headers.combinedValue("Transfer-Encoding"), "chunked");
         m_readingBody = true;
         collectBody(rest);
         return;
@@ -399,6 +404,14 @@ void ClientHandshake::followRedirect(const QByteArray &location)
 
 void ClientHandshake::collectBody(const QByteArray &rest)
 {
+    if (m_chunked) {
+        m_rawBody += rest.left(qsizetype(qMax<qint64>(kMaxResponseBody - m_rawBody.size(), 0)));
+        bool malformed = false;
+        if (core::decodeChunkedBody(m_rawBody, &m_response.body, &malformed) || malformed
+            || m_rawBody.size() >= kMaxResponseBody)
+            finishUnexpected();
+        return;
+    }
     const qint64 limit = m_bodyExpected >= 0 ? qMin(m_bodyExpected, kMaxResponseBody) : kMaxResponseBody;
     const qint64 room = limit - m_response.body.size();
     m_response.body += rest.left(qsizetype(qMax<qint64>(room, 0)));

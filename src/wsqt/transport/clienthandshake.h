@@ -104,6 +104,8 @@ private:
     QList<QSslError> m_ignoredSslErrors;
     bool m_readingBody = false;        // an unexpected response's body is being read
     qint64 m_bodyExpected = -1;        // its Content-Length, -1 when it ends with the connection
+    bool m_chunked = false;            // Transfer-Encoding: chunked
+    QByteArray m_rawBody;              // a chunked body as received
     int m_redirects = 0;
     bool m_done = false;
     QPointer<Transport> m_transport;
