@@ -131,6 +131,11 @@ void QmlWebSocket::setBinaryType(BinaryType type)
     Q_EMIT binaryTypeChanged();
 }
 
+bool QmlWebSocket::isBackpressured() const
+{
+    return m_socket && m_socket->isBackpressured();
+}
+
 bool QmlWebSocket::isPaused() const
 {
     return m_socket && m_socket->isPaused();
@@ -221,9 +226,23 @@ void QmlWebSocket::attach(WsSocket *socket)
         Q_EMIT pongReceived(wsqtqml::arrayBuffer(payload));
     });
     connect(socket, &WsSocket::errorOccurred, this, [this](const WsError &error) {
+        ++m_socketErrors;
         Q_EMIT errorOccurred(error.codeName(), error.message());
     });
     connect(socket, &WsSocket::closed, this, &QmlWebSocket::onClosed);
+    connect(socket, &WsSocket::drained, this, [this] {
+        Q_EMIT bufferedAmountChanged();
+        Q_EMIT drained();
+    });
+    connect(socket, &WsSocket::reconnecting, this, [this](int attempt, int delayMs) {
+        // The connection is wanted again: active until the attempts give up.
+        if (!m_active) {
+            m_active = true;
+            Q_EMIT activeChanged();
+        }
+        Q_EMIT reconnecting(attempt, delayMs);
+    });
+    connect(socket, &WsSocket::reconnectFailed, this, &QmlWebSocket::reconnectFailed);
 }
 
 void QmlWebSocket::onClosed(int code, const QByteArray &reason)
@@ -244,11 +263,14 @@ void QmlWebSocket::refuse(const WsError &error)
     Q_EMIT errorOccurred(error.codeName(), error.message());
 }
 
-bool QmlWebSocket::checked(const WsError &error)
+bool QmlWebSocket::checked(const WsError &error, int socketErrorsBefore)
 {
     if (!error.isError())
         return true;
-    refuse(error);
+    if (socketErrorsBefore >= 0 && m_socketErrors != socketErrorsBefore)
+        qmlWarning(this) << error.codeName() << ": " << error.message();
+    else
+        refuse(error);
     return false;
 }
 
@@ -290,7 +312,10 @@ bool QmlWebSocket::send(const QJSValue &message)
         if (self)
             Q_EMIT self->bufferedAmountChanged();
     };
-    if (!checked(m_socket->send(payload->data, options, written)))
+    // A send past options.maxBufferedAmount also fails the connection, which
+    // reports the error itself.
+    const int socketErrors = m_socketErrors;
+    if (!checked(m_socket->send(payload->data, options, written), socketErrors))
         return false;
     Q_EMIT bufferedAmountChanged();
     return true;

@@ -31,6 +31,7 @@ class QmlWebSocket : public QObject, public QQmlParserStatus
     Q_PROPERTY(QString protocol READ protocol NOTIFY connectionInfoChanged)
     Q_PROPERTY(QString extensions READ extensions NOTIFY connectionInfoChanged)
     Q_PROPERTY(qint64 bufferedAmount READ bufferedAmount NOTIFY bufferedAmountChanged)
+    Q_PROPERTY(bool backpressured READ isBackpressured NOTIFY bufferedAmountChanged)
     Q_PROPERTY(BinaryType binaryType READ binaryType WRITE setBinaryType NOTIFY binaryTypeChanged)
     Q_PROPERTY(bool paused READ isPaused NOTIFY pausedChanged)
     Q_PROPERTY(bool serverSide READ isServerSide CONSTANT)
@@ -62,6 +63,8 @@ public:
     QString protocol() const;
     QString extensions() const;
     qint64 bufferedAmount() const;
+    // bufferedAmount reached options.highWaterMark and has not drained to the low mark yet.
+    bool isBackpressured() const;
     BinaryType binaryType() const { return m_binaryType; }
     void setBinaryType(BinaryType type);
     bool isPaused() const;
@@ -99,6 +102,13 @@ Q_SIGNALS:
     void closed(int code, const QString &reason);
     // `code` is the WS_ERR_* or WSQT_ERR_* name.
     void errorOccurred(const QString &code, const QString &message);
+    // bufferedAmount fell to options.lowWaterMark after reaching the high mark.
+    void drained();
+    // With options.reconnect: the connection was lost and attempt number
+    // `attempt` starts in `delayMs` ms.
+    void reconnecting(int attempt, int delayMs);
+    // options.reconnect.maxAttempts attempts failed; no more are made.
+    void reconnectFailed();
 
 private:
     void open();
@@ -108,7 +118,10 @@ private:
     void refuse(const WsError &error);
     // The data given to send(), ping() or pong(), when it is usable and the socket exists.
     std::optional<wsqtqml::Payload> acceptPayload(const QJSValue &value, const char *method, bool emptyAllowed);
-    bool checked(const WsError &error);
+    // Whether the call succeeded; a refusal is reported unless the socket
+    // itself reported it while the call ran (its errors count went past
+    // `socketErrorsBefore`).
+    bool checked(const WsError &error, int socketErrorsBefore = -1);
     WsError notOpenError() const;
 
     QPointer<WsSocket> m_socket;
@@ -119,4 +132,6 @@ private:
     bool m_active = false;
     bool m_complete = false;
     bool m_serverSide = false;
+    // The errors the socket reported so far.
+    int m_socketErrors = 0;
 };

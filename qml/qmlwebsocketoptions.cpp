@@ -27,7 +27,58 @@ QList<QSslCertificate> loadCertificates(const QString &entry)
 
 } // namespace
 
-QmlWebSocketOptions::QmlWebSocketOptions(QObject *parent) : QObject(parent) { }
+QmlReconnectOptions::QmlReconnectOptions(QObject *parent) : QObject(parent) { }
+
+template<typename T>
+void QmlReconnectOptions::assign(T &member, const T &value)
+{
+    if (member == value)
+        return;
+    member = value;
+    Q_EMIT changed();
+}
+
+void QmlReconnectOptions::setEnabled(bool on)
+{
+    assign(m_options.enabled, on);
+}
+
+void QmlReconnectOptions::setMinDelay(int milliseconds)
+{
+    assign(m_options.minDelay, milliseconds);
+}
+
+void QmlReconnectOptions::setMaxDelay(int milliseconds)
+{
+    assign(m_options.maxDelay, milliseconds);
+}
+
+void QmlReconnectOptions::setFactor(double factor)
+{
+    assign(m_options.factor, factor);
+}
+
+void QmlReconnectOptions::setJitter(double fraction)
+{
+    assign(m_options.jitter, fraction);
+}
+
+void QmlReconnectOptions::setMaxAttempts(int count)
+{
+    assign(m_options.maxAttempts, count);
+}
+
+void QmlReconnectOptions::setAfterNormalClose(bool on)
+{
+    assign(m_options.afterNormalClose, on);
+}
+
+QmlWebSocketOptions::QmlWebSocketOptions(QObject *parent)
+    : QObject(parent), m_reconnect(new QmlReconnectOptions(this))
+{
+    // A change in the group is a change of the options.
+    connect(m_reconnect, &QmlReconnectOptions::changed, this, &QmlWebSocketOptions::changed);
+}
 
 template<typename T>
 void QmlWebSocketOptions::assign(T &member, const T &value)
@@ -38,9 +89,9 @@ void QmlWebSocketOptions::assign(T &member, const T &value)
     Q_EMIT changed();
 }
 
-void QmlWebSocketOptions::setMaxPayload(qint64 bytes)
+void QmlWebSocketOptions::setMaxPayload(double bytes)
 {
-    assign(m_options.maxPayload, bytes);
+    assign(m_options.maxPayload, qint64(bytes));
 }
 
 void QmlWebSocketOptions::setHandshakeTimeout(int milliseconds)
@@ -101,9 +152,35 @@ void QmlWebSocketOptions::setIgnoreSslErrors(bool ignore)
     assign(m_ignoreSslErrors, ignore);
 }
 
+void QmlWebSocketOptions::setPingInterval(int milliseconds)
+{
+    assign(m_options.pingInterval, milliseconds);
+}
+
+void QmlWebSocketOptions::setPongTimeout(int milliseconds)
+{
+    assign(m_options.pongTimeout, milliseconds);
+}
+
+void QmlWebSocketOptions::setHighWaterMark(double bytes)
+{
+    assign(m_options.highWaterMark, qint64(bytes));
+}
+
+void QmlWebSocketOptions::setLowWaterMark(double bytes)
+{
+    assign(m_options.lowWaterMark, qint64(bytes));
+}
+
+void QmlWebSocketOptions::setMaxBufferedAmount(double bytes)
+{
+    assign(m_options.maxBufferedAmount, qint64(bytes));
+}
+
 WsError QmlWebSocketOptions::toClientOptions(WsClientOptions *options) const
 {
     *options = m_options;
+    options->reconnect = m_reconnect->reconnectOptions();
     for (auto it = m_headers.cbegin(); it != m_headers.cend(); ++it)
         options->headers.set(it.key().toLatin1(), it.value().toString().toUtf8());
     if (m_caCertificates.isEmpty())

@@ -11,6 +11,7 @@
 namespace {
 
 constexpr int kGoingAway = 1001;
+constexpr int kPolicyViolation = 1008;
 
 // A server stopped listening lives on, owned by the application object,
 // until its connections have closed.
@@ -61,14 +62,24 @@ void QmlWebSocketServer::setPath(const QString &path)
     assign(m_path, path, &QmlWebSocketServer::pathChanged);
 }
 
-void QmlWebSocketServer::setMaxPayload(qint64 bytes)
+void QmlWebSocketServer::setMaxPayload(double bytes)
 {
-    assign(m_maxPayload, bytes, &QmlWebSocketServer::maxPayloadChanged);
+    assign(m_maxPayload, qint64(bytes), &QmlWebSocketServer::maxPayloadChanged);
 }
 
 void QmlWebSocketServer::setPerMessageDeflate(bool on)
 {
     assign(m_perMessageDeflate, on, &QmlWebSocketServer::perMessageDeflateChanged);
+}
+
+void QmlWebSocketServer::setPingInterval(int milliseconds)
+{
+    assign(m_pingInterval, milliseconds, &QmlWebSocketServer::pingIntervalChanged);
+}
+
+void QmlWebSocketServer::setPongTimeout(int milliseconds)
+{
+    assign(m_pongTimeout, milliseconds, &QmlWebSocketServer::pongTimeoutChanged);
 }
 
 void QmlWebSocketServer::setActive(bool active)
@@ -115,6 +126,8 @@ void QmlWebSocketServer::start()
     options.port = m_port;
     options.path = m_path;
     options.maxPayload = m_maxPayload;
+    options.pingInterval = m_pingInterval;
+    options.pongTimeout = m_pongTimeout;
     if (m_perMessageDeflate)
         options.perMessageDeflate = WsDeflateOptions();
     if (m_host.isEmpty()) {
@@ -211,7 +224,7 @@ void QmlWebSocketServer::addConnection(WsSocket *socket, const WsHttpRequest &re
     Q_EMIT newConnection(client, wsqtqml::requestToJs(request));
 }
 
-int QmlWebSocketServer::broadcast(const QJSValue &message)
+int QmlWebSocketServer::broadcast(const QJSValue &message, BroadcastPolicy policy)
 {
     if (wsqtqml::payloadFromJs(message, false).kind == wsqtqml::Payload::Invalid) {
         refuse(WsError(WsError::InvalidArgument,
@@ -220,7 +233,14 @@ int QmlWebSocketServer::broadcast(const QJSValue &message)
     }
     int sent = 0;
     for (QmlWebSocket *client : m_clients->clients()) {
-        if (client->readyState() == QmlWebSocket::Open && client->send(message))
+        if (client->readyState() != QmlWebSocket::Open)
+            continue;
+        if (policy != SendToAll && client->isBackpressured()) {
+            if (policy == DropBackpressured)
+                client->close(kPolicyViolation, QStringLiteral("too slow"));
+            continue;
+        }
+        if (client->send(message))
             ++sent;
     }
     return sent;

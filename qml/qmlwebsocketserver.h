@@ -28,12 +28,19 @@ class QmlWebSocketServer : public QObject, public QQmlParserStatus
     Q_PROPERTY(bool active READ isActive WRITE setActive NOTIFY activeChanged)
     Q_PROPERTY(bool listening READ isListening NOTIFY listeningChanged)
     Q_PROPERTY(QUrl url READ url NOTIFY listeningChanged)
-    Q_PROPERTY(qint64 maxPayload READ maxPayload WRITE setMaxPayload NOTIFY maxPayloadChanged)
+    Q_PROPERTY(double maxPayload READ maxPayload WRITE setMaxPayload NOTIFY maxPayloadChanged)
     Q_PROPERTY(bool perMessageDeflate READ perMessageDeflate WRITE setPerMessageDeflate
                        NOTIFY perMessageDeflateChanged)
+    Q_PROPERTY(int pingInterval READ pingInterval WRITE setPingInterval NOTIFY pingIntervalChanged)
+    Q_PROPERTY(int pongTimeout READ pongTimeout WRITE setPongTimeout NOTIFY pongTimeoutChanged)
     Q_PROPERTY(QmlClientsModel *clients READ clients CONSTANT)
 
 public:
+    // Which connections broadcast() leaves out: those whose bufferedAmount
+    // reached the high-water mark, skipped or closed (1008) instead.
+    enum BroadcastPolicy { SendToAll, SkipBackpressured, DropBackpressured };
+    Q_ENUM(BroadcastPolicy)
+
     explicit QmlWebSocketServer(QObject *parent = nullptr);
     ~QmlWebSocketServer() override;
 
@@ -47,14 +54,19 @@ public:
     void setActive(bool active);
     bool isListening() const { return m_listening; }
     QUrl url() const;
-    qint64 maxPayload() const { return m_maxPayload; }
-    void setMaxPayload(qint64 bytes);
+    // A double, as WebSocket's byte counts are.
+    double maxPayload() const { return double(m_maxPayload); }
+    void setMaxPayload(double bytes);
     bool perMessageDeflate() const { return m_perMessageDeflate; }
     void setPerMessageDeflate(bool on);
+    int pingInterval() const { return m_pingInterval; }
+    void setPingInterval(int milliseconds);
+    int pongTimeout() const { return m_pongTimeout; }
+    void setPongTimeout(int milliseconds);
     QmlClientsModel *clients() const { return m_clients; }
 
-    // Sends `message` to every open connection; returns how many took it.
-    Q_INVOKABLE int broadcast(const QJSValue &message);
+    // Sends `message` to the open connections `policy` allows; returns how many took it.
+    Q_INVOKABLE int broadcast(const QJSValue &message, BroadcastPolicy policy = SendToAll);
 
     void classBegin() override { }
     void componentComplete() override;
@@ -67,6 +79,8 @@ Q_SIGNALS:
     void listeningChanged();
     void maxPayloadChanged();
     void perMessageDeflateChanged();
+    void pingIntervalChanged();
+    void pongTimeoutChanged();
     // `request` is {method, target, path, headers}, header names in lower case.
     void newConnection(QmlWebSocket *socket, const QVariantMap &request);
     void messageReceived(QmlWebSocket *socket, const QVariant &message, bool isBinary);
@@ -94,6 +108,8 @@ private:
     QString m_path;
     qint64 m_maxPayload;
     int m_port = 0;
+    int m_pingInterval = 0;
+    int m_pongTimeout = 0;
     bool m_perMessageDeflate = false;
     bool m_active = false;
     bool m_listening = false;

@@ -10,6 +10,7 @@
 #include "transport/workerpool.h"
 #include "wssocket_p.h"
 
+#include <QtCore/qhash.h>
 #include <QtCore/qmetaobject.h>
 #include <QtCore/qmutex.h>
 #include <QtCore/qpointer.h>
@@ -68,6 +69,7 @@ public:
     void maybeFinishClose();
     void emitLater(const std::function<void()> &emitter);
     QList<WsSocket *> connectionList() const;
+    bool isListed(WsSocket *socket) const;
 
     WsServer *q;
     WsServerOptions options;
@@ -81,6 +83,7 @@ public:
     // Guards `connections`: with workers they come and go in other threads.
     mutable QMutex mutex;
     QList<WsSocket *> connections;
+    QHash<WsSocket *, QObject *> hosts;     // the host of each connection
     QList<std::function<void(const WsError &)>> closeCallbacks;
 };
 
@@ -321,6 +324,12 @@ QList<WsSocket *> WsServerPrivate::connectionList() const
     return connections;
 }
 
+bool WsServerPrivate::isListed(WsSocket *socket) const
+{
+    QMutexLocker locker(&mutex);
+    return connections.contains(socket);
+}
+
 void WsServerPrivate::complete(const WsHttpRequest &request, const core::UpgradeRequest &upgrade,
                                const std::shared_ptr<core::PerMessageDeflate> &deflate,
                                const QByteArray &extensions, transport::Transport *transport,
@@ -357,6 +366,7 @@ void WsServerPrivate::complete(const WsHttpRequest &request, const core::Upgrade
     {
         QMutexLocker locker(&mutex);
         connections.append(socket);
+        hosts.insert(socket, host);
     }
     ++counters->connectionsAccepted;
     ++counters->connectionsOpen;
@@ -366,6 +376,7 @@ void WsServerPrivate::complete(const WsHttpRequest &request, const core::Upgrade
     QObject::connect(socket, &QObject::destroyed, host, [this, socket] {
         {
             QMutexLocker locker(&mutex);
+            hosts.remove(socket);
             if (!connections.removeOne(socket))
                 return;
         }
@@ -381,6 +392,7 @@ void WsServerPrivate::forget(WsSocket *socket)
 {
     {
         QMutexLocker locker(&mutex);
+        hosts.remove(socket);
         if (connections.removeOne(socket))
             --counters->connectionsOpen;
     }
@@ -458,27 +470,37 @@ WsServerStatistics WsServer::statistics() const
 int WsServer::broadcast(const QByteArray &data, const WsSendOptions &options, BroadcastPolicy policy,
                         WsSocket *except)
 {
+    const auto send = [data, options, policy](WsSocket *socket) {
+        if (socket->readyState() != WsSocket::Open)
+            return false;
+        if (socket->isBackpressured() && policy != SendToAll) {
+            if (policy == DropBackpressured)
+                socket->close(1008, QByteArrayLiteral("too slow"));
+            return false;
+        }
+        return socket->trySend(data, options) != WsSocket::Dropped;
+    };
+    QList<QPair<WsSocket *, QObject *>> targets;
+    {
+        QMutexLocker locker(&d->mutex);
+        for (WsSocket *socket : std::as_const(d->connections))
+            targets.append({socket, d->hosts.value(socket)});
+    }
     int addressed = 0;
-    for (WsSocket *socket : d->connectionList()) {
+    for (const auto &[socket, host] : std::as_const(targets)) {
         if (socket == except)
             continue;
-        const auto send = [socket, data, options, policy] {
-            if (socket->readyState() != WsSocket::Open)
-                return false;
-            if (socket->isBackpressured() && policy != SendToAll) {
-                if (policy == DropBackpressured)
-                    socket->close(1008, QByteArrayLiteral("too slow"));
-                return false;
-            }
-            return socket->trySend(data, options) != WsSocket::Dropped;
-        };
-        // A connection is used only from its own thread.
-        if (socket->thread() == thread()) {
-            addressed += send() ? 1 : 0;
-        } else {
-            QMetaObject::invokeMethod(socket, send, Qt::QueuedConnection);
-            ++addressed;
+        if (host == this) {
+            addressed += send(socket) ? 1 : 0;
+            continue;
         }
+        // A worker's connection is used in its thread, and only while it is
+        // still listed: it may end there at any moment.
+        QMetaObject::invokeMethod(host, [this, socket, send] {
+            if (d->isListed(socket))
+                send(socket);
+        }, Qt::QueuedConnection);
+        ++addressed;
     }
     return addressed;
 }

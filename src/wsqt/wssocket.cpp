@@ -85,8 +85,12 @@ void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArra
         qCDebug(lcSocket) << q << "transport error:" << message;
     });
 
-    if (!head.isEmpty())
+    if (!head.isEmpty()) {
         connection->receiveData(head.constData(), head.size());
+        statistics.wireBytesReceived += head.size();
+        if (serverCounters)
+            serverCounters->wireBytesReceived += head.size();
+    }
     setState(WsSocket::Open);
     startHeartbeat();
     if (reconnector)
@@ -404,7 +408,9 @@ WsError WsSocketPrivate::sendData(const QByteArray &data, const WsSendOptions &o
 {
     if (const WsError error = refuseWhenNotOpen(data.size(), callback); error.isError())
         return error;
-    if (limits.maxBufferedAmount > 0 && q->bufferedAmount() + data.size() > limits.maxBufferedAmount) {
+    const bool masked = options.mask.value_or(!serverSide);
+    const qint64 framed = data.size() + core::frameHeaderSize(quint64(data.size()), masked);
+    if (limits.maxBufferedAmount > 0 && q->bufferedAmount() + framed > limits.maxBufferedAmount) {
         const WsError error(WsError::BufferOverflow,
                             QStringLiteral("bufferedAmount would pass maxBufferedAmount (%1 bytes)")
                                     .arg(limits.maxBufferedAmount));
@@ -422,7 +428,7 @@ WsError WsSocketPrivate::sendData(const QByteArray &data, const WsSendOptions &o
     operation.options.binary = options.binary.value_or(true);
     operation.options.fin = options.fin;
     operation.options.compress = options.compress;
-    operation.options.mask = options.mask.value_or(!serverSide);
+    operation.options.mask = masked;
     statistics.bytesSent += data.size();
     if (options.fin)
         ++statistics.messagesSent;

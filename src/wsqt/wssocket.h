@@ -46,7 +46,8 @@ public:
     // What trySend() did with the data.
     enum SendStatus {
         Sent,           // queued; bufferedAmount is below the high-water mark
-        Backpressure,   // queued, and bufferedAmount is now at or above the high-water mark
+        Backpressure,   // queued, but bufferedAmount reached the high-water mark and has not
+                        // drained to the low one yet: wait for drained() before sending more
         Dropped,        // refused: not open, an invalid argument, or maxBufferedAmount
     };
     Q_ENUM(SendStatus)

@@ -181,6 +181,13 @@ bool PerMessageDeflate::acceptOffers(const QList<ExtensionOffer> &offers, QByteA
             }
             accepted.params.append({name, value});
         };
+        // Window bits go back as the numbers they were read as ("08" is 8).
+        for (ExtensionParam &param : accepted.params) {
+            if (param.value && param.name == "server_max_window_bits")
+                param.value = QByteArray::number(params.serverMaxWindowBits);
+            else if (param.value && param.name == "client_max_window_bits")
+                param.value = QByteArray::number(params.clientMaxWindowBits);
+        }
         if (m_options.serverNoContextTakeover) {
             setParam("server_no_context_takeover", std::nullopt);
             params.serverNoContextTakeover = true;
