@@ -1,0 +1,561 @@
+#!/usr/bin/env bash
+# The echo benchmarks of wsqt: builds the load generator and the echo servers
+# (wsqt, QtWebSockets, a QTcpSocket byte echo, a raw epoll echo, ws on Node),
+# runs the scenarios S1-S7 and the client scenarios C1-C2 with the server and
+# the load generator pinned to one core each, three runs each, and prints one
+# Markdown table of medians and ratios. See bench/README.md.
+#
+# Usage: bench/run.sh [--build-dir DIR] [--no-build] [--runs N] [--warmup S]
+#                     [--duration S] [--only S1,S4,...] [--impls wsqt,ws,...]
+#                     [--nice N] [--profile SCENARIO] [--smoke]
+set -euo pipefail
+
+source_dir=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=$source_dir/build-bench
+build=1
+runs=3
+warmup=1
+duration=5
+only=""
+impls="raw qtcp wsqt qtws ws"
+profile=""
+smoke=0
+niceness=""
+idle_connections=10000
+server_cpu=${BENCH_SERVER_CPU:-0}
+load_cpu=${BENCH_LOAD_CPU:-1}
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --build-dir) build_dir=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift ;;
+        --no-build) build=0 ;;
+        --runs) runs=$2; shift ;;
+        --warmup) warmup=$2; shift ;;
+        --duration) duration=$2; shift ;;
+        --only) only=${2//,/ }; shift ;;
+        --impls) impls=${2//,/ }; shift ;;
+        --profile) profile=$2; shift ;;
+        --nice) niceness=$2; shift ;;
+        --smoke) smoke=1; build=0 ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+loadgen=$build_dir/bench/loadgen/bench_loadgen
+node_dir=$build_dir/bench/servers/node
+work=$(mktemp -d)
+results=$work/results
+server_pid=""
+server_port=""
+
+cleanup() {
+    stop_server
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+log() { echo "$*" >&2; }
+die() { log "run.sh: $*"; exit 1; }
+
+# --- setting up ---------------------------------------------------------
+
+build_programs() {
+    local targets=(bench_loadgen bench_echo_raw bench_echo_qtcp bench_echo_wsqt bench_client_wsqt)
+    if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+        local generator=()
+        command -v ninja >/dev/null && generator=(-G Ninja)
+        cmake -S "$source_dir" -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+              -DWSQT_BUILD_QML=OFF -DWSQT_BUILD_EXAMPLES=OFF -DWSQT_BUILD_TESTS=OFF >&2
+    elif ! grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$build_dir/CMakeCache.txt"; then
+        log "run.sh: warning: $build_dir is not a Release build"
+    fi
+    # QtWebSockets is optional: its programs exist only where it was found.
+    if grep -q '^Qt6WebSockets_DIR:PATH=/' "$build_dir/CMakeCache.txt"; then
+        targets+=(bench_echo_qtws bench_client_qtws)
+    fi
+    cmake --build "$build_dir" --target "${targets[@]}" >&2
+}
+
+# ws and bufferutil go into the build tree, never the source tree.
+install_node_packages() {
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        log "run.sh: node or npm not found: ws is left out"
+        return 1
+    fi
+    mkdir -p "$node_dir"
+    if ! cmp -s "$source_dir/bench/servers/node/package.json" "$node_dir/package.json" \
+            || [ ! -d "$node_dir/node_modules/ws" ] || [ ! -d "$node_dir/node_modules/bufferutil" ]; then
+        cp "$source_dir/bench/servers/node/package.json" "$node_dir/package.json"
+        # bufferutil's install script only picks a prebuilt addon, which loads without it.
+        npm install --no-audit --no-fund --no-package-lock --ignore-scripts --prefix "$node_dir" >&2
+    fi
+}
+
+have_impl() {
+    case $1 in
+        raw) [ -x "$build_dir/bench/servers/bench_echo_raw" ] ;;
+        qtcp) [ -x "$build_dir/bench/servers/bench_echo_qtcp" ] ;;
+        wsqt) [ -x "$build_dir/bench/servers/bench_echo_wsqt" ] ;;
+        qtws) [ -x "$build_dir/bench/servers/bench_echo_qtws" ] ;;
+        ws) [ -d "$node_dir/node_modules/ws" ] ;;
+        *) return 1 ;;
+    esac
+}
+
+pin_server=()
+pin_load=()
+setup_pinning() {
+    if [ "$smoke" = 1 ]; then
+        return
+    fi
+    if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+        pin_server=(taskset -c "$server_cpu")
+        pin_load=(taskset -c "$load_cpu")
+    else
+        log "run.sh: warning: no taskset or fewer than 2 cores: nothing is pinned"
+    fi
+    # On a shared machine, a higher priority keeps other work off the two
+    # cores; negative values need root.
+    if [ -n "$niceness" ]; then
+        pin_server=(nice -n "$niceness" "${pin_server[@]}")
+        pin_load=(nice -n "$niceness" "${pin_load[@]}")
+    fi
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+}
+
+# --- servers --------------------------------------------------------------
+
+# start_server IMPL [ARGS...]: sets server_pid and server_port.
+start_server() {
+    local impl=$1
+    shift
+    local command
+    case $impl in
+        raw) command=("$build_dir/bench/servers/bench_echo_raw") ;;
+        qtcp) command=("$build_dir/bench/servers/bench_echo_qtcp") ;;
+        wsqt) command=("$build_dir/bench/servers/bench_echo_wsqt") ;;
+        qtws) command=("$build_dir/bench/servers/bench_echo_qtws") ;;
+        ws) command=(env NODE_PATH="$node_dir/node_modules" node "$source_dir/bench/servers/node/ws_echo.js") ;;
+        serve) command=("$loadgen" --serve) ;;
+        *) die "unknown implementation $impl" ;;
+    esac
+    : >"$work/server.out"
+    "${pin_server[@]}" "${command[@]}" "$@" >"$work/server.out" 2>"$work/server.err" &
+    server_pid=$!
+    local tries=0
+    until server_port=$(awk '/^listening [0-9]+$/ { print $2; exit }' "$work/server.out") && [ -n "$server_port" ]; do
+        if ! kill -0 "$server_pid" 2>/dev/null || [ $((tries += 1)) -gt 200 ]; then
+            cat "$work/server.err" >&2
+            die "the $impl echo server did not start"
+        fi
+        sleep 0.05
+    done
+}
+
+stop_server() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=""
+    fi
+}
+
+# --- scenarios ------------------------------------------------------------
+
+server_scenarios="S1 S2 S3 S4 S5 S6 S7"
+client_scenarios="C1 C2"
+
+describe() {
+    case $1 in
+        S1) echo "1 connection, 1 in flight, 64 B binary" ;;
+        S2) echo "64 connections x 16 in flight, 64 B binary" ;;
+        S3) echo "16 connections x 8 in flight, 16 KiB binary" ;;
+        S4) echo "4 connections x 4 in flight, 1 MiB binary" ;;
+        S5) echo "64 connections x 16 in flight, 64 B text (UTF-8 validated)" ;;
+        S6) echo "$idle_connections idle connections: server RSS per connection" ;;
+        S7) echo "64 connections x 4 in flight, 1 KiB JSON text, permessage-deflate" ;;
+        C1) echo "client: 64 connections x 16 in flight, 64 B binary" ;;
+        C2) echo "client: 16 connections x 8 in flight, 16 KiB binary" ;;
+    esac
+}
+
+# The load generator's arguments for a server scenario.
+scenario_args() {
+    case $1 in
+        S1) echo "--connections 1 --inflight 1 --size 64" ;;
+        S2) echo "--connections 64 --inflight 16 --size 64" ;;
+        S3) echo "--connections 16 --inflight 8 --size 16384" ;;
+        S4) echo "--connections 4 --inflight 4 --size 1048576" ;;
+        S5) echo "--connections 64 --inflight 16 --size 64 --text" ;;
+        S6) echo "--idle $idle_connections" ;;
+        S7) echo "--connections 64 --inflight 4 --size 1024 --json --deflate" ;;
+        C1) echo "--connections 64 --inflight 16 --size 64" ;;
+        C2) echo "--connections 16 --inflight 8 --size 16384" ;;
+    esac
+}
+
+scenario_impls() {
+    local wanted
+    case $1 in
+        S7) wanted="wsqt ws" ;;
+        C*) wanted="raw wsqt qtws ws" ;;
+        *) wanted="raw qtcp wsqt qtws ws" ;;
+    esac
+    local impl result=""
+    for impl in $wanted; do
+        case " $impls " in *" $impl "*) ;; *) continue ;; esac
+        if [ "${1:0:1}" = C ]; then
+            case $impl in
+                raw) [ -x "$loadgen" ] ;;
+                wsqt) [ -x "$build_dir/bench/clients/bench_client_wsqt" ] ;;
+                qtws) [ -x "$build_dir/bench/clients/bench_client_qtws" ] ;;
+                ws) have_impl ws ;;
+            esac || continue
+        else
+            have_impl "$impl" || continue
+        fi
+        result+="$impl "
+    done
+    echo "$result"
+}
+
+# run_server_scenario SCENARIO RUN IMPL: one measurement, appended to $results.
+run_server_scenario() {
+    local scenario=$1 run=$2 impl=$3
+    local args mode=()
+    args=$(scenario_args "$scenario")
+    local server_args=()
+    [ "$scenario" = S7 ] && server_args=(--deflate)
+    case $impl in raw|qtcp) mode=(--raw) ;; esac
+    start_server "$impl" "${server_args[@]}"
+    local timing=(--warmup "$warmup" --duration "$duration")
+    [ "$scenario" = S6 ] && timing=()
+    # shellcheck disable=SC2086
+    "${pin_load[@]}" "$loadgen" --port "$server_port" --server-pid "$server_pid" "${mode[@]}" $args \
+        "${timing[@]}" --label "$scenario" >"$work/result" 2>"$work/loadgen.err" || {
+        cat "$work/loadgen.err" >&2
+        stop_server
+        die "$scenario run $run against $impl failed"
+    }
+    stop_server
+    echo "$scenario $run $impl $(grep '^result ' "$work/result")" >>"$results"
+}
+
+# run_client_scenario SCENARIO RUN IMPL: the client under test against the
+# epoll echo, appended to $results.
+run_client_scenario() {
+    local scenario=$1 run=$2 impl=$3
+    local connections inflight size
+    read -r _ connections _ inflight _ size <<<"$(scenario_args "$scenario")"
+    start_server serve
+    local url="ws://127.0.0.1:$server_port/"
+    local common=(--connections "$connections" --inflight "$inflight" --size "$size"
+                  --warmup "$warmup" --duration "$duration" --label "$scenario")
+    local command
+    case $impl in
+        raw) command=("$loadgen" --port "$server_port" "${common[@]}") ;;
+        wsqt) command=("$build_dir/bench/clients/bench_client_wsqt" --url "$url" "${common[@]}") ;;
+        qtws) command=("$build_dir/bench/clients/bench_client_qtws" --url "$url" "${common[@]}") ;;
+        ws) command=(env NODE_PATH="$node_dir/node_modules" node "$source_dir/bench/servers/node/ws_client.js"
+                     --url "$url" "${common[@]}") ;;
+    esac
+    "${pin_load[@]}" "${command[@]}" >"$work/result" 2>"$work/client.err" || {
+        cat "$work/client.err" >&2
+        stop_server
+        die "$scenario run $run with the $impl client failed"
+    }
+    stop_server
+    echo "$scenario $run $impl $(grep '^result ' "$work/result")" >>"$results"
+}
+
+# --- the table --------------------------------------------------------------
+
+# Reads "SCENARIO RUN IMPL result key=value..." lines; prints the Markdown table
+# of medians over the runs, each ratio being the median of the per-run ratios.
+make_table() {
+    awk -v descriptions="$1" '
+    function median(list,    n, a, i, j, t) {
+        n = split(list, a, " ")
+        if (n == 0) return ""
+        for (i = 2; i <= n; i++) {
+            t = a[i] + 0
+            for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]
+            a[j + 1] = t
+        }
+        return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    function field(sc, im, name,    list, n, r, i, k) {
+        list = ""
+        n = split(runsof[sc, im], r, " ")
+        for (i = 1; i <= n; i++) {
+            k = sc SUBSEP im SUBSEP r[i] SUBSEP name
+            if (k in v) list = list " " v[k]
+        }
+        return median(list)
+    }
+    function ratio(sc, im, ref, metric,    list, n, r, i, a, b) {
+        if (!((sc, ref) in known) || ref == im) return "-"
+        list = ""
+        n = split(runsof[sc, im], r, " ")
+        for (i = 1; i <= n; i++) {
+            a = v[sc, im, r[i], metric]; b = v[sc, ref, r[i], metric]
+            if (a != "" && b + 0 > 0) list = list " " a / b
+        }
+        return list == "" ? "-" : sprintf("%.2f", median(list))
+    }
+    function show(x, format) { return x == "" ? "-" : sprintf(format, x) }
+    BEGIN {
+        n = split(descriptions, lines, "\n")
+        for (i = 1; i <= n; i++) { p = index(lines[i], " "); what[substr(lines[i], 1, p - 1)] = substr(lines[i], p + 1) }
+        name["raw"] = "raw TCP echo (epoll)"; name["qtcp"] = "QTcpSocket echo"; name["wsqt"] = "wsqt"
+        name["qtws"] = "QtWebSockets"; name["ws"] = "ws + bufferutil"
+    }
+    {
+        sc = $1; run = $2; im = $3
+        if (!(sc in scseen)) { scseen[sc] = 1; scenarios[++nsc] = sc }
+        if (!((sc, im) in known)) { known[sc, im] = 1; impls[sc] = impls[sc] " " im }
+        runsof[sc, im] = runsof[sc, im] " " run
+        for (i = 5; i <= NF; i++) { p = index($i, "="); if (p) v[sc, im, run, substr($i, 1, p - 1)] = substr($i, p + 1) }
+        # Client scenarios: the side under test is the one whose CPU is reported.
+        if (sc ~ /^C/ && v[sc, im, run, "msgs_per_s"] > 0) {
+            v[sc, im, run, "server_cpu_pct"] = v[sc, im, run, "own_cpu_pct"]
+            v[sc, im, run, "server_cpu_us_per_msg"] = v[sc, im, run, "own_cpu_pct"] * 1e4 / v[sc, im, run, "msgs_per_s"]
+            delete v[sc, im, run, "own_cpu_pct"]
+        }
+    }
+    END {
+        print "| Scenario | Implementation | msgs/s | MB/s | p50 µs | p99 µs | CPU % | CPU µs/msg | loadgen CPU % | KB/conn | ×raw | ×QtWS | ×ws |"
+        print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        for (s = 1; s <= nsc; s++) {
+            sc = scenarios[s]
+            metric = sc == "S6" ? "kb_per_connection" : "msgs_per_s"
+            m = split(impls[sc], list, " ")
+            for (i = 1; i <= m; i++) {
+                im = list[i]
+                label = sc ~ /^C/ ? (im == "raw" ? "epoll client (loadgen)" : name[im] " client") : name[im]
+                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                    (i == 1 ? sc ": " what[sc] : ""), label,
+                    show(field(sc, im, "msgs_per_s"), "%.0f"), show(field(sc, im, "mb_per_s"), "%.1f"),
+                    show(field(sc, im, "p50_us"), "%.1f"), show(field(sc, im, "p99_us"), "%.1f"),
+                    show(field(sc, im, "server_cpu_pct"), "%.0f"), show(field(sc, im, "server_cpu_us_per_msg"), "%.2f"),
+                    show(field(sc, im, "own_cpu_pct"), "%.0f"), show(field(sc, im, "kb_per_connection"), "%.1f"),
+                    ratio(sc, im, "raw", metric), ratio(sc, im, "qtws", metric), ratio(sc, im, "ws", metric)
+            }
+        }
+    }'
+}
+
+# The targets of doc/performance.md, checked on the wsqt rows.
+check_targets() {
+    awk '
+    function med(list,    n, a, i, j, t) {
+        n = split(list, a, " ")
+        for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+        return n == 0 ? "" : (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2)
+    }
+    {
+        for (i = 5; i <= NF; i++) { p = index($i, "="); if (p) v[$1, $3, $2, substr($i, 1, p - 1)] = substr($i, p + 1) }
+        runs[$1, $3] = runs[$1, $3] " " $2; sc[$1] = 1
+    }
+    function ratio(s, a, b, metric,    n, r, i, list) {
+        list = ""
+        n = split(runs[s, a], r, " ")
+        for (i = 1; i <= n; i++) if (v[s, b, r[i], metric] + 0 > 0) list = list " " v[s, a, r[i], metric] / v[s, b, r[i], metric]
+        return med(list)
+    }
+    function check(text, value, ok) {
+        if (value == "") return
+        printf "- %s: %.3f %s\n", text, value, ok ? "(met)" : "(NOT met)"
+        failed += !ok
+    }
+    END {
+        minimum["S1"] = 0.95; minimum["S2"] = 0.65; minimum["S3"] = 0.30; minimum["S4"] = 0.75; minimum["S5"] = 0.65
+        split("S1 S2 S3 S4 S5", order, " ")
+        for (i = 1; i <= 5; i++) {
+            s = order[i]
+            if (!((s, "wsqt") in runs)) continue
+            check(s " wsqt/raw msgs/s >= " minimum[s], ratio(s, "wsqt", "raw", "msgs_per_s"), ratio(s, "wsqt", "raw", "msgs_per_s") >= minimum[s])
+        }
+        if (("S6", "wsqt") in runs) {
+            kblist = ""
+            n = split(runs["S6", "wsqt"], r, " ")
+            for (i = 1; i <= n; i++) kblist = kblist " " v["S6", "wsqt", r[i], "kb_per_connection"]
+            kb = med(kblist)
+            check("S6 wsqt KB per idle connection <= 12", kb, kb <= 12)
+        }
+        split("S1 S2 S3 S4 S5 S6 S7 C1 C2", all, " ")
+        for (i = 1; i <= 9; i++) {
+            s = all[i]
+            if (!((s, "wsqt") in runs)) continue
+            if (s == "S6") {
+                # Memory: lower is better.
+                if ((s, "qtws") in runs) { x = ratio(s, "qtws", "wsqt", "kb_per_connection"); check(s " QtWebSockets/wsqt KB per connection >= 1.3", x, x >= 1.3) }
+                if ((s, "ws") in runs) { x = ratio(s, "ws", "wsqt", "kb_per_connection"); check(s " ws/wsqt KB per connection >= 1", x, x >= 1) }
+                continue
+            }
+            if ((s, "qtws") in runs) { x = ratio(s, "wsqt", "qtws", "msgs_per_s"); check(s " wsqt/QtWebSockets msgs/s >= 1.3", x, x >= 1.3) }
+            if ((s, "ws") in runs) { x = ratio(s, "wsqt", "ws", "msgs_per_s"); check(s " wsqt/ws msgs/s >= 1", x, x >= 1) }
+        }
+        printf "\n%d target(s) not met.\n", failed
+    }'
+}
+
+# --- profiling --------------------------------------------------------------
+
+# The wsqt server under perf for one scenario: the functions with the most self time.
+profile_scenario() {
+    local scenario=$1
+    command -v perf >/dev/null || die "perf is not installed (Debian: linux-perf)"
+    local args
+    args=$(scenario_args "$scenario")
+    local server_args=()
+    [ "$scenario" = S7 ] && server_args=(--deflate)
+    start_server wsqt "${server_args[@]}"
+    # cpu-clock works where hardware counters are not exposed (virtual machines).
+    perf record -e cpu-clock -F 2000 -g -p "$server_pid" -o "$work/perf.data" >/dev/null 2>&1 &
+    local perf_pid=$!
+    # shellcheck disable=SC2086
+    "${pin_load[@]}" "$loadgen" --port "$server_port" --server-pid "$server_pid" $args \
+        --warmup "$warmup" --duration "$duration" --label "$scenario"
+    kill -INT "$perf_pid"
+    wait "$perf_pid" || true
+    stop_server
+    echo
+    echo "Self time of the wsqt server under $scenario ($(describe "$scenario")), by library:"
+    perf report -i "$work/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null \
+        | grep -E '^ +[0-9]' | head -12
+    echo
+    echo "By function:"
+    perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null \
+        | grep -E '^ +[0-9]' | head -50
+}
+
+# --- smoke test -------------------------------------------------------------
+
+# A very short pass: every program starts and moves verified messages.
+smoke_run() {
+    "$@" | tee -a "$work/smoke" || die "smoke: failed: $*"
+}
+
+smoke() {
+    local short=(--warmup 0.2 --duration 0.5 --verify)
+    local impl
+    : >"$work/smoke"
+    for impl in raw qtcp; do
+        start_server "$impl"
+        smoke_run "$loadgen" --raw --port "$server_port" --connections 8 --inflight 4 --size 4096 "${short[@]}" \
+            --label "smoke-$impl"
+        stop_server
+    done
+    for impl in wsqt qtws; do
+        have_impl "$impl" || continue
+        start_server "$impl"
+        smoke_run "$loadgen" --port "$server_port" --server-pid "$server_pid" --connections 64 --inflight 16 \
+            --size 64 --warmup 0.2 --duration 1 --verify --label "smoke-S2-$impl"
+        smoke_run "$loadgen" --port "$server_port" --connections 4 --inflight 2 --size 100000 --text "${short[@]}" \
+            --label "smoke-text-$impl"
+        smoke_run "$loadgen" --port "$server_port" --server-pid "$server_pid" --idle 200 --settle 0.2 \
+            --label "smoke-idle-$impl"
+        stop_server
+    done
+    start_server wsqt --deflate
+    smoke_run "$loadgen" --port "$server_port" --connections 8 --inflight 4 --size 1024 --json --deflate \
+        "${short[@]}" --label smoke-deflate-wsqt
+    stop_server
+    start_server serve
+    smoke_run "$loadgen" --port "$server_port" --connections 4 --inflight 4 --size 70000 "${short[@]}" \
+        --label smoke-client-loadgen
+    local client
+    for client in wsqt qtws; do
+        [ -x "$build_dir/bench/clients/bench_client_$client" ] || continue
+        smoke_run "$build_dir/bench/clients/bench_client_$client" --url "ws://127.0.0.1:$server_port/" \
+            --connections 4 --inflight 4 --size 64 --warmup 0.2 --duration 0.5 --label "smoke-client-$client"
+    done
+    stop_server
+    if grep '^result ' "$work/smoke" | grep -Eq ' messages=0 | msgs_per_s=0\.0 '; then
+        die "smoke: a run moved no message"
+    fi
+    echo "smoke: $(grep -c '^result ' "$work/smoke") runs, all moved verified messages"
+}
+
+# --- main -------------------------------------------------------------------
+
+[ "$build" = 1 ] && build_programs
+[ -x "$loadgen" ] || die "$loadgen not found: build first (or drop --no-build)"
+setup_pinning
+
+if [ "$smoke" = 1 ]; then
+    smoke
+    exit 0
+fi
+
+if [[ " $impls " == *" ws "* ]]; then
+    install_node_packages || true
+fi
+
+if [ -n "$profile" ]; then
+    profile_scenario "$profile"
+    exit 0
+fi
+
+selected=""
+for scenario in $server_scenarios $client_scenarios; do
+    if [ -z "$only" ] || [[ " $only " == *" $scenario "* ]]; then
+        selected+="$scenario "
+    fi
+done
+
+: >"$results"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+started=$(date -u '+%Y-%m-%d %H:%M UTC')
+for scenario in $selected; do
+    scenario_impl_list=$(scenario_impls "$scenario")
+    for run in $(seq 1 "$runs"); do
+        # All implementations in each run, so that a drift of the machine
+        # touches them alike and each ratio compares measurements of one run.
+        for impl in $scenario_impl_list; do
+            log "$scenario run $run: $impl"
+            if [ "${scenario:0:1}" = C ]; then
+                run_client_scenario "$scenario" "$run" "$impl"
+            else
+                run_server_scenario "$scenario" "$run" "$impl"
+            fi
+        done
+    done
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+descriptions=""
+for scenario in $selected; do
+    descriptions+="$scenario $(describe "$scenario")"$'\n'
+done
+
+cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+qt_version=$(awk -F'"' '/^#define QT_VERSION_STR/ { print $2 }' \
+             "$(find /usr/include -path '*QtCore/qtcore-config.h' 2>/dev/null | head -1)" 2>/dev/null || true)
+[ -n "$qt_version" ] || qt_version=$(pkg-config --modversion Qt6Core 2>/dev/null || echo unknown)
+ws_version=$(node -p "require('$node_dir/node_modules/ws/package.json').version" 2>/dev/null || echo "-")
+node_version=$(node --version 2>/dev/null || echo "-")
+
+echo "## wsqt echo benchmarks, $started"
+echo
+echo "- Machine: $cpu_model, $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
+     "Linux $(uname -r); load average $load_before before, $load_after after"
+echo "- Server on CPU $server_cpu, load generator on CPU $load_cpu (taskset${niceness:+, nice $niceness}), 127.0.0.1;" \
+     "$runs runs of ${warmup} s warm-up + ${duration} s each; medians, ratios are medians of per-run ratios"
+echo "- Qt $qt_version, Node $node_version, ws $ws_version with bufferutil"
+echo
+make_table "$descriptions" <"$results"
+echo
+echo "CPU % and CPU µs/msg: the server's (the client's in C1-C2), all its threads. loadgen CPU %:"
+echo "the load generator's own core. MB/s: payload bytes one way. S6 ratios compare KB per connection"
+echo "(lower is better); all others compare msgs/s."
+echo
+echo "### Targets"
+echo
+check_targets <"$results"
+echo
+echo "Raw results: $(mkdir -p "$build_dir/bench/results" && cp "$results" \
+    "$build_dir/bench/results/$(date -u +%Y%m%dT%H%M%S).txt" && ls -t "$build_dir/bench/results/"* | head -1)"

@@ -1,0 +1,37 @@
+// The wsqt echo server of the benchmarks: every message goes back to its
+// sender as it came. Public API only.
+
+#include "serverargs.h"
+
+#include <wsqt/wsserver.h>
+#include <wsqt/wssocket.h>
+
+#include <QtCore/qcoreapplication.h>
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    const ServerArguments arguments = parseServerArguments(true);
+
+    WsServerOptions options;
+    options.host = QHostAddress::LocalHost;
+    options.port = arguments.port;
+    if (arguments.deflate)
+        options.perMessageDeflate = WsDeflateOptions();
+    WsServer server(options);
+    if (server.error()) {
+        std::fprintf(stderr, "%s\n", qPrintable(server.error().message()));
+        return 1;
+    }
+    QObject::connect(&server, &WsServer::listening, &server,
+                     [&server] { announcePort(server.address().port); });
+    QObject::connect(&server, &WsServer::newConnection, &server, [](WsSocket *socket) {
+        QObject::connect(socket, &WsSocket::messageReceived, socket,
+                         [socket](const QByteArray &message, bool isBinary) {
+                             WsSendOptions sendOptions;
+                             sendOptions.binary = isBinary;
+                             socket->send(message, sendOptions);
+                         });
+    });
+    return app.exec();
+}
