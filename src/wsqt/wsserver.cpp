@@ -3,6 +3,7 @@
 #include "core/handshake.h"
 #include "core/http.h"
 #include "core/permessagedeflate.h"
+#include "transport/fdtransport.h"
 #include "transport/logging.h"
 #include "transport/servercounters.h"
 #include "transport/transport.h"
@@ -21,6 +22,8 @@
 #include <QtNetwork/qtcpserver.h>
 #include <QtNetwork/qtcpsocket.h>
 
+#include <unistd.h>
+
 using namespace wsqt;
 
 namespace {
@@ -35,6 +38,29 @@ const QByteArray kUpgradeRequired = "HTTP/1.1 426 Upgrade Required\r\n"
 
 // What a connection may send before its upgrade is accepted, at most.
 constexpr qint64 kPendingReadBufferSize = 64 * 1024;
+
+// Hands accepted descriptors over as they are, for the lean transport.
+class DescriptorServer : public QTcpServer
+{
+    Q_OBJECT
+
+public:
+    using QTcpServer::QTcpServer;
+
+Q_SIGNALS:
+    void descriptorAccepted(qintptr descriptor);
+
+protected:
+    void incomingConnection(qintptr descriptor) override { Q_EMIT descriptorAccepted(descriptor); }
+};
+
+// WSQT_NO_LEAN_TRANSPORT set to a non-empty value at start-up keeps
+// QTcpSocket for every connection (the test suite runs over both).
+bool leanTransportEnabled()
+{
+    static const bool enabled = qEnvironmentVariableIsEmpty("WSQT_NO_LEAN_TRANSPORT");
+    return enabled;
+}
 
 } // namespace
 
@@ -52,6 +78,7 @@ public:
     void acceptPending();
     template<typename Socket>
     void dispatch(Socket *socket);
+    void dispatchDescriptor(qintptr descriptor);
     // `host` owns the connection's objects and gives them their thread: the
     // server itself, or a worker's host.
     void accept(transport::Transport *transport, QObject *host);
@@ -114,6 +141,11 @@ bool WsServerPrivate::listenTcp()
                              qCDebug(lcServer) << "TLS handshake failed:" << socket->errorString();
                          });
         tcpServer = sslServer;
+    } else if (leanTransportEnabled()) {
+        auto *server = new DescriptorServer(q);
+        QObject::connect(server, &DescriptorServer::descriptorAccepted, q,
+                         [this](qintptr descriptor) { dispatchDescriptor(descriptor); });
+        tcpServer = server;
     } else {
         tcpServer = new QTcpServer(q);
     }
@@ -187,6 +219,22 @@ void WsServerPrivate::dispatch(Socket *socket)
     socket->moveToThread(host->thread());
     QMetaObject::invokeMethod(host, [this, socket, host] { accept(transport::Transport::create(socket), host); },
                               Qt::QueuedConnection);
+}
+
+void WsServerPrivate::dispatchDescriptor(qintptr descriptor)
+{
+    if (state != State::Running) {
+        ::close(int(descriptor));
+        return;
+    }
+    if (!workers) {
+        accept(new transport::FdTransport(descriptor), q);
+        return;
+    }
+    QObject *host = workers->nextHost();
+    QMetaObject::invokeMethod(host, [this, descriptor, host] {
+        accept(new transport::FdTransport(descriptor), host);
+    }, Qt::QueuedConnection);
 }
 
 void WsServerPrivate::accept(transport::Transport *transport, QObject *host)
@@ -602,3 +650,5 @@ bool WsServer::shouldHandle(const WsHttpRequest &request) const
 {
     return d->options.path.isEmpty() || request.path() == d->options.path.toUtf8();
 }
+
+#include "wsserver.moc"

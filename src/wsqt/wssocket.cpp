@@ -17,6 +17,9 @@ namespace {
 
 // While paused the socket buffers at most this much before TCP pushes back.
 constexpr qint64 kPausedReadBufferSize = 64 * 1024;
+// The most read from the transport at a time (more when a large payload is
+// read in place, in pieces of this size).
+constexpr qsizetype kReadChunk = 64 * 1024;
 // Messages from this size on are compressed on a worker thread; smaller
 // ones cost less than the hand-over.
 constexpr qsizetype kWorkerCompressionThreshold = 64 * 1024;
@@ -25,12 +28,6 @@ constexpr qsizetype kWorkerCompressionThreshold = 64 * 1024;
 
 WsSocketPrivate::WsSocketPrivate(WsSocket *q) : q(q)
 {
-    closeTimer.setSingleShot(true);
-    QObject::connect(&closeTimer, &QTimer::timeout, q, [this] {
-        qCDebug(lcSocket) << "close timeout: destroying the connection";
-        if (transport)
-            transport->destroy();
-    });
 }
 
 WsSocketPrivate::~WsSocketPrivate()
@@ -118,6 +115,7 @@ void WsSocketPrivate::processInput()
         return;
     QPointer<WsSocket> guard(q);
     processing = true;
+    bool drained = false;
     while ((!paused || draining) && connection) {
         core::ReceiverEvent event;
         if (connection->nextEvent(&event)) {
@@ -126,22 +124,29 @@ void WsSocketPrivate::processInput()
                 return;
             continue;
         }
-        if (!transport)
+        if (!transport || drained)
             break;
+        // Reads go on until one comes back short: the transport has nothing
+        // more for now (and a lean transport sees the end of the stream).
         QIODevice *device = transport->device();
-        const qint64 available = device->bytesAvailable();
-        if (available <= 0)
+        if (!device->isOpen())
             break;
+        qint64 read;
+        qsizetype wanted;
         if (connection->isReceiverStopped()) {
             // Nothing after a close frame or an error is parsed.
-            device->skip(available);
-            continue;
+            char discard[4096];
+            wanted = sizeof discard;
+            read = device->read(discard, wanted);
+        } else {
+            const core::Receiver::InputBuffer buffer = connection->inputBuffer(kReadChunk);
+            wanted = buffer.size;
+            read = device->read(buffer.data, buffer.size);
+            connection->commitInput(qsizetype(qMax<qint64>(read, 0)));
         }
-        const core::Receiver::InputBuffer buffer = connection->inputBuffer(qsizetype(available));
-        const qint64 read = device->read(buffer.data, buffer.size);
-        connection->commitInput(qsizetype(qMax<qint64>(read, 0)));
         if (read <= 0)
             break;
+        drained = read < wanted;
         statistics.wireBytesReceived += read;
         if (serverCounters)
             serverCounters->wireBytesReceived += read;
@@ -149,6 +154,8 @@ void WsSocketPrivate::processInput()
             heartbeat->activity();
     }
     processing = false;
+    if (connection && drained)
+        connection->releaseIdleInput();
     // What the events queued (pongs, close echoes, the application's
     // replies) goes out in one write per batch.
     flush();
@@ -221,8 +228,17 @@ void WsSocketPrivate::startClosing()
         heartbeat->stop();
     if (state == WsSocket::Open)
         setState(WsSocket::Closing);
-    if (!closeTimer.isActive() && state == WsSocket::Closing)
-        closeTimer.start(closeTimeout);
+    if (!closeTimer && state == WsSocket::Closing) {
+        // Made only when needed: most connections never close on a timer.
+        closeTimer = new QTimer(q);
+        closeTimer->setSingleShot(true);
+        QObject::connect(closeTimer, &QTimer::timeout, q, [this] {
+            qCDebug(lcSocket) << q << "close timeout: destroying the connection";
+            if (transport)
+                transport->destroy();
+        });
+        closeTimer->start(closeTimeout);
+    }
 }
 
 void WsSocketPrivate::endTransportIfDone()
@@ -242,16 +258,16 @@ void WsSocketPrivate::flushSoon()
 
 void WsSocketPrivate::flush()
 {
-    if (!transport || !connection)
+    if (!transport || !connection || !connection->hasOutgoing())
         return;
-    QIODevice *device = transport->device();
     while (connection->hasOutgoing()) {
         const QByteArray chunk = connection->takeOutgoing();
-        device->write(chunk);
+        transport->write(chunk);
         bytesQueued += chunk.size();
         if (serverCounters)
             serverCounters->wireBytesSent += chunk.size();
     }
+    transport->flushWrites();
 }
 
 void WsSocketPrivate::queueCallback(const WsSocket::Callback &callback)
@@ -308,7 +324,7 @@ void WsSocketPrivate::onDisconnected()
     draining = false;
     if (connection)
         connection->transportClosed();
-    closeTimer.stop();
+    delete std::exchange(closeTimer, nullptr);
 
     const WsError unsent(WsError::ConnectionError,
                          QStringLiteral("The connection closed before the data was written"));

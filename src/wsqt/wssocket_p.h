@@ -90,7 +90,7 @@ public:
     std::shared_ptr<wsqt::core::PerMessageDeflate> deflate;   // when negotiated
     QPointer<wsqt::transport::Transport> transport;
     wsqt::transport::ClientHandshake *handshake = nullptr;
-    QTimer closeTimer;
+    QTimer *closeTimer = nullptr;
 
     // Bytes handed to the transport and bytes it reported written, since the
     // start: a callback fires when the second passes the first as it was

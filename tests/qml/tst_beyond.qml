@@ -350,9 +350,9 @@ TestCase {
         const fast = connected(null, null, s.server.url)
         tryCompare(s.log.connections, "length", 2)
         const slowSide = s.log.connections[0]
-        // 2 MiB queued at once: past the default high-water mark (1 MiB)
-        // until the event loop writes it.
-        verify(slowSide.send(new ArrayBuffer(2 * 1024 * 1024)))
+        // 16 MiB sent at once: more than the kernel takes before the client
+        // reads, so past the default high-water mark (1 MiB) for a while.
+        verify(slowSide.send(new ArrayBuffer(16 * 1024 * 1024)))
         verify(slowSide.backpressured)
         compare(s.server.broadcast("news", data.policy), data.took)
         if (!data.dropped)
@@ -368,7 +368,7 @@ TestCase {
             const texts = slow.log.messages.slice(1).map(entry => entry.message)
             compare(texts, data.slowGetsIt ? ["news", "end"] : ["end"])
         }
-        compare(slow.log.messages[0].message.byteLength, 2 * 1024 * 1024)
+        compare(slow.log.messages[0].message.byteLength, 16 * 1024 * 1024)
         compare(fast.log.closed, [])
     }
 
@@ -377,7 +377,7 @@ TestCase {
         const s = listening()
         const slow = connected(null, null, s.server.url)
         tryCompare(s.log.connections, "length", 1)
-        verify(s.log.connections[0].send(new ArrayBuffer(2 * 1024 * 1024)))
+        verify(s.log.connections[0].send(new ArrayBuffer(16 * 1024 * 1024)))
         verify(s.log.connections[0].backpressured)
         compare(s.server.broadcast("anyway"), 1)
         tryCompare(slow.log.messages, "length", 2)

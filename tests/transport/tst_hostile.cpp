@@ -825,8 +825,9 @@ void TestHostile::slowReader()
                                   [&](const WsError &error) { sent.append(error); })
                          .isError());
     }
+    // What the kernel did not take at once waits in the connection.
     const qint64 queued = serverSide->bufferedAmount();
-    QVERIFY2(queued >= messageCount * messageSize, QByteArray::number(queued));
+    QVERIFY2(queued >= 16 * kMiB, QByteArray::number(queued));
 
     QVERIFY(waitFor([&] { return client.socket()->bytesAvailable() >= 64 * 1024; }, kWaitMs));
     // The kernel's buffers take a few MiB at most; the rest waits.

@@ -48,6 +48,7 @@ public:
     void commitInput(qsizetype length) { m_receiver.commitInput(length); }
     void receiveData(const char *data, qsizetype length) { m_receiver.feed(data, length); }
     qsizetype bufferedInput() const { return m_receiver.bufferedInput(); }
+    void releaseIdleInput() { m_receiver.releaseIdleInput(); }
     // After a close frame or a protocol error no more input is parsed; what
     // still arrives can be discarded.
     bool isReceiverStopped() const { return m_receiver.isStopped(); }

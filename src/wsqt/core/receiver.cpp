@@ -13,6 +13,8 @@ namespace {
 // A read lands in the input buffer in pieces of at most this size, which
 // bounds the buffer however much the socket holds.
 constexpr qsizetype kMaxInputChunk = 256 * 1024;
+// A drained input buffer larger than this is freed.
+constexpr qsizetype kIdleInputCapacity = 4096;
 // Payloads this large are read straight into the message buffer.
 constexpr quint64 kDirectReadThreshold = 4096;
 // A new message buffer reserves at most this much ahead of the bytes that
@@ -62,6 +64,14 @@ Receiver::InputBuffer Receiver::inputBuffer(qsizetype sizeHint)
     m_offered = length;
     m_offeredDirect = false;
     return {m_input.data() + used, length};
+}
+
+void Receiver::releaseIdleInput()
+{
+    if (m_inputPos == m_input.size() && m_input.capacity() > kIdleInputCapacity) {
+        m_input = QByteArray();
+        m_inputPos = 0;
+    }
 }
 
 void Receiver::commitInput(qsizetype length)

@@ -88,6 +88,10 @@ public:
     // parsed only here, so a caller that stops asking receives no more events.
     bool next(ReceiverEvent *event);
 
+    // Frees the input buffer when everything in it was parsed, so that an
+    // idle connection holds no read buffer.
+    void releaseIdleInput();
+
     // After a close frame or an error nothing more is parsed.
     bool isStopped() const { return m_state == State::Stopped; }
     // Bytes received and not yet parsed.

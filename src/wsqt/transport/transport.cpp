@@ -177,6 +177,11 @@ void Transport::setReadBufferLimit(qint64 bytes)
         socket->setReadBufferSize(bytes);
 }
 
+void Transport::write(const QByteArray &chunk)
+{
+    m_device->write(chunk);
+}
+
 void Transport::emitDisconnectedOnce()
 {
     if (m_disconnectedEmitted)

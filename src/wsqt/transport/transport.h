@@ -28,7 +28,7 @@ public:
     ~Transport() override;
 
     QIODevice *device() const { return m_device; }
-    bool isConnected() const;
+    virtual bool isConnected() const;
     // True for TLS.
     virtual bool isSecure() const { return false; }
     // The peer's TLS certificate, when it presented one.
@@ -50,7 +50,11 @@ public:
     qint64 bytesToWrite() const;
     // Stops reading from the network once this many bytes are buffered (0: no
     // limit), so a peer that sends too early or too much meets TCP backpressure.
-    void setReadBufferLimit(qint64 bytes);
+    virtual void setReadBufferLimit(qint64 bytes);
+    // Hands a chunk over for sending (without copying it where the transport
+    // can); flushWrites() then sends what was handed over, in one go where it can.
+    virtual void write(const QByteArray &chunk);
+    virtual void flushWrites() { }
 
 Q_SIGNALS:
     void disconnected();

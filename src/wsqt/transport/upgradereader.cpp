@@ -77,18 +77,11 @@ void UpgradeReader::reject(int status)
 
 void UpgradeReader::onReadyRead()
 {
-    if (m_done)
+    if (m_done || m_requestRead)
         return;
     QIODevice *device = m_transport->device();
-    // Only the head is consumed here; what follows stays for the connection.
-    while (device->bytesAvailable() > 0 && m_parser.status() == core::HttpHeadParser::Status::NeedMore) {
-        char buffer[4096];
-        const qint64 peeked = device->peek(buffer, sizeof buffer);
-        if (peeked <= 0)
-            break;
-        const qsizetype used = m_parser.feed(buffer, qsizetype(peeked));
-        device->skip(used);
-    }
+    const QByteArray data = device->readAll();
+    const qsizetype used = m_parser.feed(data.constData(), data.size());
     switch (m_parser.status()) {
     case core::HttpHeadParser::Status::NeedMore:
         return;
@@ -99,10 +92,9 @@ void UpgradeReader::onReadyRead()
     case core::HttpHeadParser::Status::Complete:
         break;
     }
-    if (m_requestRead)
-        return;
     m_requestRead = true;
-    Q_EMIT requestRead(m_parser.request(), device->readAll());
+    // What followed the head belongs to the connection.
+    Q_EMIT requestRead(m_parser.request(), data.mid(used));
 }
 
 } // namespace wsqt::transport

@@ -1,0 +1,329 @@
+#include "fdtransport.h"
+
+#include <QtCore/qmetaobject.h>
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+namespace wsqt::transport {
+
+namespace {
+
+// writev() takes at most this many pieces at a time (IOV_MAX is 1024 on Linux).
+constexpr int kMaxIovecs = 64;
+
+QString errnoMessage(int error)
+{
+    return QString::fromLocal8Bit(std::strerror(error));
+}
+
+bool wouldBlock(int error)
+{
+    return error == EAGAIN || error == EWOULDBLOCK || error == EINTR;
+}
+
+} // namespace
+
+FdDevice::FdDevice(qintptr descriptor, QObject *parent)
+    : QIODevice(parent),
+      m_descriptor(descriptor),
+      m_readNotifier(descriptor, QSocketNotifier::Read),
+      m_writeNotifier(descriptor, QSocketNotifier::Write)
+{
+    const int fd = int(descriptor);
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    m_writeNotifier.setEnabled(false);
+    connect(&m_readNotifier, &QSocketNotifier::activated, this, &QIODevice::readyRead);
+    connect(&m_writeNotifier, &QSocketNotifier::activated, this, &FdDevice::onWritable);
+    QIODevice::open(QIODevice::ReadWrite | QIODevice::Unbuffered);
+}
+
+FdDevice::~FdDevice()
+{
+    if (m_descriptor >= 0)
+        ::close(int(m_descriptor));
+}
+
+qint64 FdDevice::bytesAvailable() const
+{
+    int pending = 0;
+    if (m_descriptor < 0 || ::ioctl(int(m_descriptor), FIONREAD, &pending) != 0)
+        pending = 0;
+    return pending + QIODevice::bytesAvailable();
+}
+
+qint64 FdDevice::readData(char *data, qint64 maxSize)
+{
+    if (m_descriptor < 0 || m_peerEnded)
+        return -1;
+    const ssize_t n = ::read(int(m_descriptor), data, size_t(maxSize));
+    if (n > 0)
+        return n;
+    if (n < 0 && wouldBlock(errno))
+        return 0;
+    const QString error = n < 0 ? errnoMessage(errno) : QString();
+    // The end of the stream: the connection ends once what is queued is sent.
+    m_peerEnded = true;
+    m_readNotifier.setEnabled(false);
+    if (!error.isEmpty() || m_queue.isEmpty())
+        QMetaObject::invokeMethod(this, [this, error] { finish(error); }, Qt::QueuedConnection);
+    return -1;
+}
+
+qint64 FdDevice::writeData(const char *data, qint64 size)
+{
+    if (m_descriptor < 0)
+        return -1;
+    qint64 sent = 0;
+    if (m_queue.isEmpty()) {
+        const ssize_t n = ::send(int(m_descriptor), data, size_t(size), MSG_NOSIGNAL);
+        if (n < 0 && !wouldBlock(errno)) {
+            const QString error = errnoMessage(errno);
+            QMetaObject::invokeMethod(this, [this, error] { finish(error); }, Qt::QueuedConnection);
+            return -1;
+        }
+        sent = qMax<qint64>(n, 0);
+        reportWritten(sent);
+    }
+    if (sent < size) {
+        m_queue.append(QByteArray(data + sent, qsizetype(size - sent)));
+        m_queuedBytes += size - sent;
+        m_writeNotifier.setEnabled(true);
+    }
+    return size;
+}
+
+void FdDevice::queue(const QByteArray &chunk)
+{
+    if (m_descriptor < 0 || chunk.isEmpty())
+        return;
+    m_queue.append(chunk);
+    m_queuedBytes += chunk.size();
+}
+
+void FdDevice::flush()
+{
+    while (m_descriptor >= 0 && !m_queue.isEmpty()) {
+        iovec pieces[kMaxIovecs];
+        int count = 0;
+        for (qsizetype i = 0; i < m_queue.size() && count < kMaxIovecs; ++i, ++count) {
+            const qsizetype offset = i == 0 ? m_headOffset : 0;
+            pieces[count].iov_base = const_cast<char *>(m_queue[i].constData() + offset);
+            pieces[count].iov_len = size_t(m_queue[i].size() - offset);
+        }
+        msghdr message = {};
+        message.msg_iov = pieces;
+        message.msg_iovlen = size_t(count);
+        const ssize_t n = ::sendmsg(int(m_descriptor), &message, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (wouldBlock(errno)) {
+                m_writeNotifier.setEnabled(true);
+                return;
+            }
+            finish(errnoMessage(errno));
+            return;
+        }
+        m_queuedBytes -= n;
+        reportWritten(n);
+        qsizetype left = n;
+        while (left > 0) {
+            const qsizetype rest = m_queue.first().size() - m_headOffset;
+            if (left < rest) {
+                m_headOffset += left;
+                break;
+            }
+            left -= rest;
+            m_queue.removeFirst();
+            m_headOffset = 0;
+        }
+        if (!m_queue.isEmpty() && count == kMaxIovecs)
+            continue;   // more pieces than one call takes
+        if (!m_queue.isEmpty()) {
+            m_writeNotifier.setEnabled(true);
+            return;
+        }
+    }
+    m_writeNotifier.setEnabled(false);
+    if (m_descriptor < 0)
+        return;
+    if (m_shutdownPending) {
+        m_shutdownPending = false;
+        ::shutdown(int(m_descriptor), SHUT_WR);
+    }
+    if (m_peerEnded)
+        finish({});
+}
+
+void FdDevice::onWritable()
+{
+    flush();
+}
+
+void FdDevice::shutdownWhenFlushed()
+{
+    if (m_descriptor < 0)
+        return;
+    if (m_queue.isEmpty())
+        ::shutdown(int(m_descriptor), SHUT_WR);
+    else
+        m_shutdownPending = true;
+}
+
+void FdDevice::setReading(bool reading)
+{
+    m_reading = reading;
+    m_readNotifier.setEnabled(reading && !m_peerEnded && m_descriptor >= 0);
+}
+
+void FdDevice::reportWritten(qint64 bytes)
+{
+    if (bytes <= 0)
+        return;
+    m_unreported += bytes;
+    if (m_reportScheduled)
+        return;
+    // As a QTcpSocket does: bytesWritten() never from inside write().
+    m_reportScheduled = true;
+    QMetaObject::invokeMethod(this, [this] {
+        m_reportScheduled = false;
+        Q_EMIT bytesWritten(std::exchange(m_unreported, 0));
+    }, Qt::QueuedConnection);
+}
+
+void FdDevice::close()
+{
+    finish({});
+}
+
+void FdDevice::finish(const QString &error)
+{
+    if (m_descriptor < 0)
+        return;
+    m_readNotifier.setEnabled(false);
+    m_writeNotifier.setEnabled(false);
+    ::close(int(m_descriptor));
+    m_descriptor = -1;
+    m_queue.clear();
+    m_queuedBytes = 0;
+    QIODevice::close();
+    if (!error.isEmpty())
+        Q_EMIT failed(error);
+    Q_EMIT disconnected();
+}
+
+// ---- FdTransport -------------------------------------------------------------
+
+namespace {
+
+bool socketName(qintptr descriptor, bool peer, QHostAddress *address, quint16 *port)
+{
+    sockaddr_storage storage = {};
+    socklen_t length = sizeof storage;
+    auto *raw = reinterpret_cast<sockaddr *>(&storage);
+    const int result = peer ? ::getpeername(int(descriptor), raw, &length)
+                            : ::getsockname(int(descriptor), raw, &length);
+    if (descriptor < 0 || result != 0)
+        return false;
+    address->setAddress(raw);
+    if (storage.ss_family == AF_INET6)
+        *port = ntohs(reinterpret_cast<sockaddr_in6 *>(&storage)->sin6_port);
+    else
+        *port = ntohs(reinterpret_cast<sockaddr_in *>(&storage)->sin_port);
+    return true;
+}
+
+} // namespace
+
+FdTransport::FdTransport(qintptr descriptor, QObject *parent)
+    : Transport(new FdDevice(descriptor), parent)
+{
+    m_device = static_cast<FdDevice *>(device());
+    m_device->setParent(this);
+    connect(m_device, &FdDevice::disconnected, this, &FdTransport::emitDisconnectedOnce);
+    connect(m_device, &FdDevice::failed, this, &Transport::errorOccurred);
+}
+
+void FdTransport::end()
+{
+    if (!m_device->isConnected()) {
+        destroy();
+        return;
+    }
+    m_device->shutdownWhenFlushed();
+}
+
+void FdTransport::destroy()
+{
+    m_device->close();
+    emitDisconnectedOnce();
+}
+
+void FdTransport::write(const QByteArray &chunk)
+{
+    m_device->queue(chunk);
+}
+
+void FdTransport::flushWrites()
+{
+    m_device->flush();
+}
+
+void FdTransport::setReadBufferLimit(qint64 bytes)
+{
+    // No buffer here to fill: any limit means "stop reading for now".
+    m_device->setReading(bytes == 0);
+}
+
+bool FdTransport::isConnected() const
+{
+    return m_device->isConnected();
+}
+
+QHostAddress FdTransport::peerAddress() const
+{
+    QHostAddress address;
+    quint16 port = 0;
+    socketName(m_device->descriptor(), true, &address, &port);
+    return address;
+}
+
+quint16 FdTransport::peerPort() const
+{
+    QHostAddress address;
+    quint16 port = 0;
+    socketName(m_device->descriptor(), true, &address, &port);
+    return port;
+}
+
+QHostAddress FdTransport::localAddress() const
+{
+    QHostAddress address;
+    quint16 port = 0;
+    socketName(m_device->descriptor(), false, &address, &port);
+    return address;
+}
+
+quint16 FdTransport::localPort() const
+{
+    QHostAddress address;
+    quint16 port = 0;
+    socketName(m_device->descriptor(), false, &address, &port);
+    return port;
+}
+
+QString FdTransport::peerName() const
+{
+    return peerAddress().toString();
+}
+
+} // namespace wsqt::transport

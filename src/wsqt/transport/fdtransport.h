@@ -1,0 +1,91 @@
+#pragma once
+
+// The lean transport for plain TCP connections a WsServer accepts: the
+// native descriptor under two QSocketNotifiers, reads straight into the
+// caller's buffer, writes coalesced with writev, and no buffers of its own
+// beyond what the kernel did not take yet. It costs a fraction of a
+// QTcpSocket per connection. TLS, proxies and clients keep QTcpSocket.
+
+#include "transport.h"
+
+#include <QtCore/qbytearraylist.h>
+#include <QtCore/qiodevice.h>
+#include <QtCore/qsocketnotifier.h>
+
+namespace wsqt::transport {
+
+class FdDevice : public QIODevice
+{
+    Q_OBJECT
+
+public:
+    // Takes the connected, non-blocking descriptor over; opens ReadWrite and Unbuffered.
+    explicit FdDevice(qintptr descriptor, QObject *parent = nullptr);
+    ~FdDevice() override;
+
+    bool isSequential() const override { return true; }
+    qint64 bytesAvailable() const override;
+    qint64 bytesToWrite() const override { return m_queuedBytes; }
+    void close() override;
+
+    qintptr descriptor() const { return m_descriptor; }
+    bool isConnected() const { return m_descriptor >= 0; }
+    // Queues a chunk without copying it; flush() sends what is queued.
+    void queue(const QByteArray &chunk);
+    void flush();
+    // Sends a FIN once everything queued is written.
+    void shutdownWhenFlushed();
+    // Stops or resumes reading from the network (TCP pushes back meanwhile).
+    void setReading(bool reading);
+
+Q_SIGNALS:
+    void disconnected();
+    void failed(const QString &message);
+
+protected:
+    qint64 readData(char *data, qint64 maxSize) override;
+    qint64 writeData(const char *data, qint64 size) override;
+
+private:
+    void onWritable();
+    void reportWritten(qint64 bytes);
+    void finish(const QString &error);
+
+    qintptr m_descriptor;
+    // Members, not children: they live and die with the device.
+    QSocketNotifier m_readNotifier;
+    QSocketNotifier m_writeNotifier;
+    QByteArrayList m_queue;
+    qsizetype m_headOffset = 0;     // bytes of m_queue.first() already sent
+    qint64 m_queuedBytes = 0;
+    qint64 m_unreported = 0;        // written, not yet announced by bytesWritten()
+    bool m_reportScheduled = false;
+    bool m_shutdownPending = false;
+    bool m_peerEnded = false;
+    bool m_reading = true;
+};
+
+class FdTransport final : public Transport
+{
+    Q_OBJECT
+
+public:
+    explicit FdTransport(qintptr descriptor, QObject *parent = nullptr);
+
+    void end() override;
+    void destroy() override;
+    void write(const QByteArray &chunk) override;
+    void flushWrites() override;
+    void setReadBufferLimit(qint64 bytes) override;
+    bool isConnected() const override;
+    QHostAddress peerAddress() const override;
+    quint16 peerPort() const override;
+    QHostAddress localAddress() const override;
+    quint16 localPort() const override;
+    QString peerName() const override;
+
+private:
+    FdDevice *m_device;
+};
+
+} // namespace wsqt::transport
