@@ -72,7 +72,9 @@ failed=()
 finish() {
     local target=$1
     if wait "${pids[$target]}"; then
-        echo "$target: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$logs/$target.log" | grep -o '[0-9]*$') runs, no failure"
+        local runs
+        runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$logs/$target.log" | grep -o '[0-9]*$')
+        echo "$target: $runs runs, no failure"
     else
         echo "$target: FAILED, see $logs/$target.log"
         grep -E 'contract violated|ERROR: |SUMMARY: |Test unit written' "$logs/$target.log" | head -5 | sed 's/^/    /'

@@ -19,7 +19,7 @@ using wsqt::test::hex;
 
 namespace {
 
-constexpr quint64 kNoLimit = 0;
+constexpr quint64 kNoLimit = wsqt::core::kNoOutputLimit;
 
 // Options from a compact spec: "snct cnct smwb=10 cmwb=-1 threshold=5"
 // (-1 is NoWindowBits, ws's `false`).

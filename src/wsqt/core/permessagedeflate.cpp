@@ -312,7 +312,11 @@ WsError PerMessageDeflate::deflate(const char *data, qsizetype length, bool fin,
 WsError PerMessageDeflate::inflate(const char *data, qsizetype length, bool fin, QByteArray *out, quint64 limit)
 {
     if (!m_inflate)
-        m_inflate = Stream::create(false, m_options.zlibInflateOptions, peerWindowBits());
+        // Never smaller than the option's (15 by default): a window larger
+        // than the peer's always decodes its data, and zlib's verdict on a
+        // distance beyond a smaller window would depend on how the input came.
+        m_inflate = Stream::create(false, m_options.zlibInflateOptions,
+                                   qMax(peerWindowBits(), m_options.zlibInflateOptions.windowBits));
     if (!m_inflate)
         return WsError(WsError::InvalidArgument, QStringLiteral("zlib refused the inflate options"), 1011);
     const qsizetype chunk = qMax(m_options.zlibInflateOptions.chunkSize, 64);
@@ -327,8 +331,11 @@ WsError PerMessageDeflate::inflate(const char *data, qsizetype length, bool fin,
             z.next_out = reinterpret_cast<Bytef *>(out->data() + old);
             z.avail_out = uInt(chunk);
             const int result = ::inflate(&z, Z_SYNC_FLUSH);
+            // A call that could do nothing (Z_BUF_ERROR) says nothing of where the stream is.
+            if (result != Z_BUF_ERROR)
+                m_blockBoundary = z.data_type & 128;
             out->resize(out->size() - qsizetype(z.avail_out));
-            if (limit && quint64(out->size()) > limit) {
+            if (quint64(out->size()) > limit) {
                 m_inflate.reset();
                 return WsError(WsError::UnsupportedMessageLength, QStringLiteral("Max payload size exceeded"),
                                1009);
@@ -360,7 +367,7 @@ WsError PerMessageDeflate::inflate(const char *data, qsizetype length, bool fin,
         m_messageFed = true;
         // zlib waits for a block header: the data ended on a block boundary
         // (a peer that kept the tail on, or a final fragment's own flush).
-        m_atBlockBoundary = m_inflate && (m_inflate->z.data_type & 128);
+        m_atBlockBoundary = m_inflate && m_blockBoundary;
     }
     if (fin) {
         // An empty message needs no tail: some peers send nothing at all for it.
@@ -369,7 +376,7 @@ WsError PerMessageDeflate::inflate(const char *data, qsizetype length, bool fin,
                 return error;
             // Still inside a block after the tail (and the stream did not end
             // there): the data was cut short and the message would lose its end.
-            if (!m_inflateEnded && !(m_inflate->z.data_type & 128)) {
+            if (!m_inflateEnded && !m_blockBoundary) {
                 m_inflate.reset();
                 return WsError(WsError::InvalidCompressedData,
                                QStringLiteral("The compressed message ends inside a deflate block"), 1007);

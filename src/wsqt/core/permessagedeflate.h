@@ -79,6 +79,7 @@ private:
     bool m_inflateEnded = false;    // the peer's stream ended within the current message
     bool m_messageFed = false;      // the current message had compressed bytes
     bool m_atBlockBoundary = false; // and they ended between two blocks
+    bool m_blockBoundary = false;   // the inflater last stopped between two blocks
     std::unique_ptr<Stream> m_deflate;
 };
 

@@ -272,6 +272,7 @@ void Receiver::startMessage()
     // As ws: binaryType applies to binary messages; text always arrives whole.
     m_keepFragments = m_options.keepFragments && !m_textMessage;
     m_messageLength = 0;
+    m_keptLength = 0;
     m_fragmentCount = 0;
     m_utf8.reset();
 }
@@ -337,11 +338,21 @@ Receiver::Step Receiver::appendDataPayload(const char *data, qsizetype length, R
 
 Receiver::Step Receiver::inflate(const char *data, qsizetype length, bool fin, ReceiverEvent *event)
 {
+    // The limit is the message's: earlier frames' output may sit in m_fragments.
+    const quint64 limit = m_options.maxPayload ? m_options.maxPayload - m_keptLength : kNoOutputLimit;
     const qsizetype old = m_message.size();
-    const WsError error = m_inflater->inflate(data, length, fin, &m_message, m_options.maxPayload);
+    const WsError error = m_inflater->inflate(data, length, fin, &m_message, limit);
+    // What was decoded before an error is judged first, so that the error
+    // reported does not depend on how the input was chunked.
+    const quint64 decoded = quint64(m_message.size() - old);
+    const quint64 room = limit - quint64(old);
+    checkText(m_message.constData() + old, qsizetype(qMin(decoded, room)));
+    if (m_deferredError.isError()) {
+        const WsError utf8Error = std::exchange(m_deferredError, WsError());
+        return fail(event, utf8Error);
+    }
     if (error.isError())
         return fail(event, error);
-    checkText(m_message.constData() + old, m_message.size() - old);
     return Step::Continue;
 }
 
@@ -365,8 +376,10 @@ Receiver::Step Receiver::finishDataFrame(ReceiverEvent *event)
     if (m_deferredError.isError())
         return parsePayload(event);
     // As ws: each frame's (decoded) payload is one fragment; empty ones are not kept.
-    if (m_keepFragments && !m_message.isEmpty())
+    if (m_keepFragments && !m_message.isEmpty()) {
+        m_keptLength += quint64(m_message.size());
         m_fragments.append(std::exchange(m_message, QByteArray()));
+    }
     if (!m_fin)
         return Step::Continue;
 

@@ -14,9 +14,13 @@
 #include <QtCore/qbytearray.h>
 #include <QtCore/qbytearraylist.h>
 
+#include <limits>
+
 namespace wsqt::core {
 
 enum class Role { Client, Server };
+
+inline constexpr quint64 kNoOutputLimit = std::numeric_limits<quint64>::max();
 
 // Decodes compressed messages (permessage-deflate) as their frames arrive.
 class MessageInflater
@@ -25,8 +29,8 @@ public:
     virtual ~MessageInflater() = default;
     // Appends the decoded form of `data` to `out`; `fin` says these are the
     // message's last bytes. Fails with the error to close with when the data
-    // is corrupt or `out` would grow past `limit` bytes (0: no limit); the
-    // output is counted as it is produced, so a bomb stops at the limit.
+    // is corrupt or `out` would grow past `limit` bytes (kNoOutputLimit: no
+    // limit); the output is counted as it is produced, so a bomb stops at the limit.
     virtual WsError inflate(const char *data, qsizetype length, bool fin, QByteArray *out,
                             quint64 limit) = 0;
 };
@@ -155,6 +159,7 @@ private:
     bool m_keepFragments = false;    // the message in progress is kept as fragments
     bool m_compressed = false;
     quint64 m_messageLength = 0;     // payload bytes on the wire so far
+    quint64 m_keptLength = 0;        // decoded bytes already moved into m_fragments
     quint32 m_fragmentCount = 0;
     QByteArray m_message;
     QByteArrayList m_fragments;
