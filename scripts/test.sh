@@ -12,6 +12,9 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
+echo "== the fuzzers, each for a bounded time"
+FUZZ_SECONDS=${FUZZ_SECONDS:-30} scripts/fuzz.sh
+
 echo "== the small builds: without zlib (no permessage-deflate) and without the QML module"
 cmake -S . -B build-small -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel -DWSQT_WITH_ZLIB=OFF -DWSQT_BUILD_QML=OFF \
       -DWSQT_BUILD_TESTS=OFF -DWSQT_BUILD_BENCH=OFF
