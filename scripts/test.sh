@@ -8,7 +8,7 @@ scripts/deps.sh test
 jobs=$(nproc)
 
 echo "== build and test"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
@@ -17,11 +17,12 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-30} scripts/fuzz.sh
 
 echo "== the small builds: without zlib (no permessage-deflate) and without the QML module"
 cmake -S . -B build-small -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel -DWSQT_WITH_ZLIB=OFF -DWSQT_BUILD_QML=OFF \
-      -DWSQT_BUILD_TESTS=OFF -DWSQT_BUILD_BENCH=OFF
+      -DWSQT_BUILD_TESTS=OFF -DWSQT_BUILD_BENCH=OFF -DWSQT_BUILD_EXAMPLES=OFF
 cmake --build build-small -j "$jobs"
 
 echo "== the whole suite under AddressSanitizer and UndefinedBehaviorSanitizer"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWSQT_SANITIZE=ON -DWSQT_BUILD_BENCH=OFF
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" \
+      -DWSQT_SANITIZE=ON -DWSQT_BUILD_BENCH=OFF
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
