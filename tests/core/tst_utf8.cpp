@@ -539,17 +539,10 @@ void tst_Utf8::environmentSwitch()
 {
     QFETCH(QString, value);
     QFETCH(bool, scalar);
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.insert(QStringLiteral("WS_NO_UTF_8_VALIDATE"), value);
-    QProcess child;
-    child.setProcessEnvironment(environment);
-    child.setProcessChannelMode(QProcess::MergedChannels);
-    child.start(QCoreApplication::applicationFilePath(),
-                { QStringLiteral("implementationFollowsEnvironment") });
-    QVERIFY(child.waitForFinished(60000));
-    const QByteArray output = child.readAll();
-    QVERIFY2(child.exitStatus() == QProcess::NormalExit && child.exitCode() == 0,
-             output.constData());
+    QByteArray failure;
+    const QByteArray output = wsqt::test::runSelfWithEnvironment(
+            QStringLiteral("WS_NO_UTF_8_VALIDATE"), value, QStringLiteral("implementationFollowsEnvironment"), &failure);
+    QVERIFY2(!output.isNull(), failure.constData());
     QCOMPARE(output.contains("utf8 implementation: scalar"), scalar);
 }
 

@@ -4,6 +4,7 @@
 // process (wsqt_scale_clients) so that this process, the server's, holds
 // nothing of them. With and without permessage-deflate negotiated.
 
+#include "residentmemory.h"
 #include <wsqt/wsserver.h>
 #include <wsqt/wssocket.h>
 
@@ -17,11 +18,10 @@
 
 #include <sys/resource.h>
 
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include <memory>
+
+using namespace wsqt::test;
 
 namespace {
 
@@ -33,31 +33,6 @@ constexpr rlim_t kWantedDescriptors = 30000;
 constexpr int kPhaseTimeoutMs = 90000;
 // A generous bound: a regression that keeps a buffer per idle connection passes it.
 constexpr qint64 kMaxBytesPerConnection = 64 * 1024;
-
-#if defined(__SANITIZE_ADDRESS__)
-// AddressSanitizer keeps freed memory in quarantine and adds redzones: the
-// figure is still reported, not held to the bound.
-constexpr bool kResidentSizeIsHeld = false;
-#else
-constexpr bool kResidentSizeIsHeld = true;
-#endif
-
-// This process's resident memory in bytes, once freed heap memory went back
-// to the system.
-qint64 residentBytes()
-{
-#ifdef __GLIBC__
-    malloc_trim(0);
-#endif
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').first().toLongLong() * 1024;
-    }
-    return -1;
-}
 
 template<typename Predicate>
 bool waitFor(Predicate predicate, int timeout)

@@ -6,6 +6,7 @@
 // The slow peer's receive buffer and the server's send buffers are made
 // small, so the network holds only some kilobytes of what is queued.
 
+#include "residentmemory.h"
 #include "serverpeers.h"
 
 #include <wsqt/wsserver.h>
@@ -25,13 +26,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include <memory>
 
 using namespace serverpeers;
+
+using namespace wsqt::test;
 
 namespace {
 
@@ -188,28 +188,6 @@ bool settle(WsSocket *client, int rounds = 20)
             return false;
     }
     return true;
-}
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kResidentSizeIsHeld = false;     // freed memory stays in quarantine
-#else
-constexpr bool kResidentSizeIsHeld = true;
-#endif
-
-// What this process holds in memory, once freed heap went back to the system.
-qint64 residentBytes()
-{
-#ifdef __GLIBC__
-    malloc_trim(0);
-#endif
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').first().toLongLong() * 1024;
-    }
-    return -1;
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 // named after its item. The hostile bytes come from tests/vectors/badinputs/
 // (and tests/vectors/handshake/), where the fuzzers take them as seeds.
 
+#include "residentmemory.h"
 #include "serverpeers.h"
 
 #include <wsqt/wsserver.h>
@@ -17,11 +18,10 @@
 
 #include <cctype>
 
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 using namespace serverpeers;
+
+using namespace wsqt::test;
 
 namespace {
 
@@ -56,22 +56,6 @@ QByteArray hexVector(const QString &name)
 QByteArray serverCloseFrame(quint16 code)
 {
     return QByteArray::fromHex("8802") + char(code >> 8) + char(code & 0xFF);
-}
-
-// This process's resident memory, where the server runs.
-qint64 residentBytes()
-{
-#ifdef __GLIBC__
-    malloc_trim(0);
-#endif
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').first().toLongLong() * 1024;
-    }
-    return -1;
 }
 
 // The server-side socket of the next connection.

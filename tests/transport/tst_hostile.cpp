@@ -2,6 +2,7 @@
 // answer (an HTTP status or a close frame) in bounded time and memory, and
 // the server serves a normal client right after.
 
+#include "residentmemory.h"
 #include "serverpeers.h"
 
 #include <wsqt/wsserver.h>
@@ -21,11 +22,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 using namespace serverpeers;
+
+using namespace wsqt::test;
 
 namespace {
 
@@ -33,31 +33,6 @@ constexpr qint64 kMiB = 1024 * 1024;
 
 const QByteArray kHeadTooLarge = statusOnly("HTTP/1.1 431 Request Header Fields Too Large");
 const QByteArray kUriTooLong = statusOnly("HTTP/1.1 414 URI Too Long");
-
-#if defined(__SANITIZE_ADDRESS__)
-// AddressSanitizer keeps freed memory in quarantine: the resident size then
-// counts what was allocated, not what is held.
-constexpr bool kResidentSizeIsHeld = false;
-#else
-constexpr bool kResidentSizeIsHeld = true;
-#endif
-
-// The resident memory of this process, where the server runs, in bytes:
-// what is held, once freed heap memory went back to the system.
-qint64 residentBytes()
-{
-#ifdef __GLIBC__
-    malloc_trim(0);
-#endif
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').first().toLongLong() * 1024;
-    }
-    return -1;
-}
 
 // Whether the memory held grew by less than `bound` since `before`.
 bool grewLessThan(qint64 before, qint64 bound)
