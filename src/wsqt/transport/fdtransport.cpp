@@ -225,21 +225,18 @@ void FdDevice::finish(const QString &error)
 
 namespace {
 
-bool socketName(qintptr descriptor, bool peer, QHostAddress *address, quint16 *port)
+// The address and port of one end of a connected socket (null, 0 when unknown).
+QPair<QHostAddress, quint16> socketName(qintptr descriptor, bool peer)
 {
     sockaddr_storage storage = {};
     socklen_t length = sizeof storage;
     auto *raw = reinterpret_cast<sockaddr *>(&storage);
-    const int result = peer ? ::getpeername(int(descriptor), raw, &length)
-                            : ::getsockname(int(descriptor), raw, &length);
-    if (descriptor < 0 || result != 0)
-        return false;
-    address->setAddress(raw);
-    if (storage.ss_family == AF_INET6)
-        *port = ntohs(reinterpret_cast<sockaddr_in6 *>(&storage)->sin6_port);
-    else
-        *port = ntohs(reinterpret_cast<sockaddr_in *>(&storage)->sin_port);
-    return true;
+    if (descriptor < 0
+        || (peer ? ::getpeername(int(descriptor), raw, &length) : ::getsockname(int(descriptor), raw, &length)) != 0)
+        return {};
+    const quint16 port = storage.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6 *>(&storage)->sin6_port)
+                                                       : ntohs(reinterpret_cast<sockaddr_in *>(&storage)->sin_port);
+    return {QHostAddress(raw), port};
 }
 
 } // namespace
@@ -291,34 +288,22 @@ bool FdTransport::isConnected() const
 
 QHostAddress FdTransport::peerAddress() const
 {
-    QHostAddress address;
-    quint16 port = 0;
-    socketName(m_device->descriptor(), true, &address, &port);
-    return address;
+    return socketName(m_device->descriptor(), true).first;
 }
 
 quint16 FdTransport::peerPort() const
 {
-    QHostAddress address;
-    quint16 port = 0;
-    socketName(m_device->descriptor(), true, &address, &port);
-    return port;
+    return socketName(m_device->descriptor(), true).second;
 }
 
 QHostAddress FdTransport::localAddress() const
 {
-    QHostAddress address;
-    quint16 port = 0;
-    socketName(m_device->descriptor(), false, &address, &port);
-    return address;
+    return socketName(m_device->descriptor(), false).first;
 }
 
 quint16 FdTransport::localPort() const
 {
-    QHostAddress address;
-    quint16 port = 0;
-    socketName(m_device->descriptor(), false, &address, &port);
-    return port;
+    return socketName(m_device->descriptor(), false).second;
 }
 
 QString FdTransport::peerName() const
