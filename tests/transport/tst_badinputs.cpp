@@ -361,7 +361,9 @@ void tst_BadInputs::item22_manyTinyChunks()
     QVERIFY(waitFor([&] { return !messages.isEmpty(); }));
     QVERIFY2(timer.elapsed() < 20000, QByteArray::number(timer.elapsed()));
     const qint64 growth = residentBytes() - before;
-    QVERIFY2(growth < 8 * 1024 * 1024, QByteArray::number(growth));
+    qInfo("resident memory grew by %lld bytes", growth);
+    if (kResidentSizeIsHeld)
+        QVERIFY2(growth < 8 * 1024 * 1024, QByteArray::number(growth));
     QCOMPARE(messages.size(), 1);
     QCOMPARE(messages.first().at(0).toByteArray(), payload);
     QVERIFY(errors.isEmpty());
