@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The echo benchmarks of wsqt: builds the load generator and the echo servers
 # (wsqt, QtWebSockets, a QTcpSocket byte echo, a raw epoll echo, ws on Node),
-# runs the scenarios S1-S7 and the client scenarios C1-C2 with the server and
-# the load generator pinned to one core each, three runs each, and prints one
-# Markdown table of medians and ratios. See bench/README.md.
+# runs the scenarios S1-S7R and the client scenarios C1-C2 with the server and
+# the load generator pinned to one core each, and the thread scaling scenario
+# S2T with the server on several cores, three runs each, and prints Markdown
+# tables of medians and ratios. See bench/README.md.
 #
 # Usage: bench/run.sh [--build-dir DIR] [--no-build] [--runs N] [--warmup S]
 #                     [--duration S] [--only S1,S4,...] [--impls wsqt,ws,...]
-#                     [--nice N] [--profile SCENARIO] [--smoke]
+#                     [--threads-list 1,2,...] [--loadgens K] [--nice N]
+#                     [--profile SCENARIO] [--smoke]
 set -euo pipefail
 
 source_dir=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +19,9 @@ runs=3
 warmup=1
 duration=5
 only=""
-impls="raw qtcp wsqt qtws ws"
+impls="raw qtcp wsqt wsqt-qtcp qtws ws"
+threads_list="1 2"
+loadgens=1
 profile=""
 smoke=0
 niceness=""
@@ -34,14 +38,25 @@ while [ $# -gt 0 ]; do
         --duration) duration=$2; shift ;;
         --only) only=${2//,/ }; shift ;;
         --impls) impls=${2//,/ }; shift ;;
+        --threads-list) threads_list=${2//,/ }; shift ;;
+        --loadgens) loadgens=$2; shift ;;
         --profile) profile=$2; shift ;;
         --nice) niceness=$2; shift ;;
         --smoke) smoke=1; build=0 ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
 done
+if ! [[ "$loadgens" =~ ^[1-9][0-9]?$ ]] || [ "$loadgens" -gt 64 ]; then
+    echo "run.sh: --loadgens takes 1 to 64" >&2
+    exit 2
+fi
+for n in $threads_list; do
+    [[ "$n" =~ ^[0-9]+$ ]] || { echo "run.sh: --threads-list takes numbers: $n" >&2; exit 2; }
+done
+# N = 0 (the server's own thread) is the baseline of every ratio.
+threads_list="0 $(for n in $threads_list; do [ "$n" != 0 ] && echo "$n"; done | sort -nu | tr '\n' ' ')"
 
 loadgen=$build_dir/bench/loadgen/bench_loadgen
 node_dir=$build_dir/bench/servers/node
@@ -97,7 +112,7 @@ have_impl() {
     case $1 in
         raw) [ -x "$build_dir/bench/servers/bench_echo_raw" ] ;;
         qtcp) [ -x "$build_dir/bench/servers/bench_echo_qtcp" ] ;;
-        wsqt) [ -x "$build_dir/bench/servers/bench_echo_wsqt" ] ;;
+        wsqt|wsqt-qtcp|wsqt-t*) [ -x "$build_dir/bench/servers/bench_echo_wsqt" ] ;;
         qtws) [ -x "$build_dir/bench/servers/bench_echo_qtws" ] ;;
         ws) [ -d "$node_dir/node_modules/ws" ] ;;
         *) return 1 ;;
@@ -106,13 +121,34 @@ have_impl() {
 
 pin_server=()
 pin_load=()
+# S2T: the server on several cores, and the CPU of each load generator.
+pin_threaded_server=()
+threaded_server_cpus=""
+threaded_load_cpus=()
+cores_shared=0
 setup_pinning() {
     if [ "$smoke" = 1 ]; then
         return
     fi
-    if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+    local cpus
+    cpus=$(nproc)
+    if command -v taskset >/dev/null && [ "$cpus" -ge 2 ]; then
         pin_server=(taskset -c "$server_cpu")
         pin_load=(taskset -c "$load_cpu")
+        # The load generators take the last cores, the server all the others;
+        # with fewer than two left for it, the server has every core and
+        # shares some with the load generators.
+        local k
+        for ((k = 0; k < loadgens; k++)); do
+            threaded_load_cpus+=($(( (cpus - loadgens + k + cpus * loadgens) % cpus )))
+        done
+        if [ $((cpus - loadgens)) -ge 2 ]; then
+            threaded_server_cpus=0-$((cpus - loadgens - 1))
+        else
+            threaded_server_cpus=0-$((cpus - 1))
+            cores_shared=1
+        fi
+        pin_threaded_server=(taskset -c "$threaded_server_cpus")
     else
         log "run.sh: warning: no taskset or fewer than 2 cores: nothing is pinned"
     fi
@@ -121,13 +157,16 @@ setup_pinning() {
     if [ -n "$niceness" ]; then
         pin_server=(nice -n "$niceness" "${pin_server[@]}")
         pin_load=(nice -n "$niceness" "${pin_load[@]}")
+        pin_threaded_server=(nice -n "$niceness" "${pin_threaded_server[@]}")
     fi
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 }
 
 # --- servers --------------------------------------------------------------
 
-# start_server IMPL [ARGS...]: sets server_pid and server_port.
+# start_server IMPL [ARGS...]: sets server_pid and server_port. The server is
+# started under server_pin when that is set, under pin_server otherwise.
+server_pin=()
 start_server() {
     local impl=$1
     shift
@@ -136,13 +175,18 @@ start_server() {
         raw) command=("$build_dir/bench/servers/bench_echo_raw") ;;
         qtcp) command=("$build_dir/bench/servers/bench_echo_qtcp") ;;
         wsqt) command=("$build_dir/bench/servers/bench_echo_wsqt") ;;
+        # wsqt over QTcpSocket instead of its lean transport.
+        wsqt-qtcp) command=(env WSQT_NO_LEAN_TRANSPORT=1 "$build_dir/bench/servers/bench_echo_wsqt") ;;
+        wsqt-t*) command=("$build_dir/bench/servers/bench_echo_wsqt" --threads "${impl#wsqt-t}") ;;
         qtws) command=("$build_dir/bench/servers/bench_echo_qtws") ;;
         ws) command=(env NODE_PATH="$node_dir/node_modules" node "$source_dir/bench/servers/node/ws_echo.js") ;;
         serve) command=("$loadgen" --serve) ;;
         *) die "unknown implementation $impl" ;;
     esac
+    local pin=("${pin_server[@]}")
+    [ ${#server_pin[@]} -gt 0 ] && pin=("${server_pin[@]}")
     : >"$work/server.out"
-    "${pin_server[@]}" "${command[@]}" "$@" >"$work/server.out" 2>"$work/server.err" &
+    "${pin[@]}" "${command[@]}" "$@" >"$work/server.out" 2>"$work/server.err" &
     server_pid=$!
     local tries=0
     until server_port=$(awk '/^listening [0-9]+$/ { print $2; exit }' "$work/server.out") && [ -n "$server_port" ]; do
@@ -164,7 +208,7 @@ stop_server() {
 
 # --- scenarios ------------------------------------------------------------
 
-server_scenarios="S1 S2 S3 S4 S5 S6 S7"
+server_scenarios="S1 S2 S3 S4 S5 S6 S6D S7 S7R S2T"
 client_scenarios="C1 C2"
 
 describe() {
@@ -175,7 +219,10 @@ describe() {
         S4) echo "4 connections x 4 in flight, 1 MiB binary" ;;
         S5) echo "64 connections x 16 in flight, 64 B text (UTF-8 validated)" ;;
         S6) echo "$idle_connections idle connections: server RSS per connection" ;;
+        S6D) echo "as S6, permessage-deflate negotiated" ;;
         S7) echo "64 connections x 4 in flight, 1 KiB JSON text, permessage-deflate" ;;
+        S7R) echo "64 connections x 4 in flight, 1 KiB random binary, permessage-deflate" ;;
+        S2T) echo "as S2, the wsqt server with N worker threads on several cores" ;;
         C1) echo "client: 64 connections x 16 in flight, 64 B binary" ;;
         C2) echo "client: 16 connections x 8 in flight, 16 KiB binary" ;;
     esac
@@ -190,7 +237,11 @@ scenario_args() {
         S4) echo "--connections 4 --inflight 4 --size 1048576" ;;
         S5) echo "--connections 64 --inflight 16 --size 64 --text" ;;
         S6) echo "--idle $idle_connections" ;;
+        S6D) echo "--idle $idle_connections --deflate" ;;
         S7) echo "--connections 64 --inflight 4 --size 1024 --json --deflate" ;;
+        S7R) echo "--connections 64 --inflight 4 --size 1024 --deflate" ;;
+        # The connections are shared among the load generators (--loadgens).
+        S2T) echo "--connections 64 --inflight 16 --size 64" ;;
         C1) echo "--connections 64 --inflight 16 --size 64" ;;
         C2) echo "--connections 16 --inflight 8 --size 16384" ;;
     esac
@@ -199,13 +250,16 @@ scenario_args() {
 scenario_impls() {
     local wanted
     case $1 in
-        S7) wanted="wsqt ws" ;;
+        S6D|S7|S7R) wanted="wsqt ws" ;;
+        S6) wanted="raw qtcp wsqt wsqt-qtcp qtws ws" ;;
+        S2T) wanted=$(for n in $threads_list; do echo "wsqt-t$n"; done) ;;
         C*) wanted="raw wsqt qtws ws" ;;
         *) wanted="raw qtcp wsqt qtws ws" ;;
     esac
     local impl result=""
     for impl in $wanted; do
-        case " $impls " in *" $impl "*) ;; *) continue ;; esac
+        # wsqt-tN is asked for as wsqt.
+        case " $impls " in *" ${impl%-t*} "*) ;; *) continue ;; esac
         if [ "${1:0:1}" = C ]; then
             case $impl in
                 raw) [ -x "$loadgen" ] ;;
@@ -221,26 +275,78 @@ scenario_impls() {
     echo "$result"
 }
 
+# The servers' arguments for a scenario.
+server_args_for() {
+    case $1 in
+        S6D|S7|S7R) echo "--deflate" ;;
+    esac
+}
+
+# Sums the result lines of load generators that ran side by side into one:
+# counts and rates add up, latencies and the generators' own CPU are the
+# largest, the server's CPU time is the first generator's (each measured it
+# over nearly the same window).
+combine_results() {
+    awk '
+    {
+        for (i = 2; i <= NF; i++) {
+            p = index($i, "="); k = substr($i, 1, p - 1); x = substr($i, p + 1)
+            if (NR == 1) { keys[++n] = k; v[k] = x; continue }
+            if (k ~ /^(connections|messages)$/) v[k] = sprintf("%d", v[k] + x)
+            else if (k ~ /^(msgs_per_s|mb_per_s)$/) v[k] = sprintf("%.2f", v[k] + x)
+            else if (k ~ /^(p50_us|p99_us|own_cpu_pct)$/ && x + 0 > v[k] + 0) v[k] = x
+        }
+    }
+    END {
+        if ("server_cpu_pct" in v && v["msgs_per_s"] > 0)
+            v["server_cpu_us_per_msg"] = sprintf("%.3f", v["server_cpu_pct"] * 1e4 / v["msgs_per_s"])
+        line = "result"
+        for (i = 1; i <= n; i++) line = line " " keys[i] "=" v[keys[i]]
+        print line
+    }'
+}
+
 # run_server_scenario SCENARIO RUN IMPL: one measurement, appended to $results.
 run_server_scenario() {
     local scenario=$1 run=$2 impl=$3
     local args mode=()
     args=$(scenario_args "$scenario")
-    local server_args=()
-    [ "$scenario" = S7 ] && server_args=(--deflate)
+    local server_args
+    read -ra server_args <<<"$(server_args_for "$scenario")"
     case $impl in raw|qtcp) mode=(--raw) ;; esac
+    local generators=1
+    if [ "$scenario" = S2T ]; then
+        server_pin=("${pin_threaded_server[@]}")
+        generators=$loadgens
+    fi
     start_server "$impl" "${server_args[@]}"
+    server_pin=()
     local timing=(--warmup "$warmup" --duration "$duration")
-    [ "$scenario" = S6 ] && timing=()
-    # shellcheck disable=SC2086
-    "${pin_load[@]}" "$loadgen" --port "$server_port" --server-pid "$server_pid" "${mode[@]}" $args \
-        "${timing[@]}" --label "$scenario" >"$work/result" 2>"$work/loadgen.err" || {
-        cat "$work/loadgen.err" >&2
-        stop_server
-        die "$scenario run $run against $impl failed"
-    }
+    [[ $scenario == S6* ]] && timing=()
+    local k pids=() pin connections share=()
+    read -r _ connections _ <<<"$args"
+    for ((k = 0; k < generators; k++)); do
+        pin=("${pin_load[@]}")
+        if [ "$scenario" = S2T ] && [ ${#threaded_load_cpus[@]} -gt 0 ]; then
+            # The last word of pin_load is its CPU.
+            pin=("${pin_load[@]:0:${#pin_load[@]}-1}" "${threaded_load_cpus[k]}")
+        fi
+        # Several generators share the scenario's connections (a later
+        # --connections overrides the scenario's).
+        [ "$generators" -gt 1 ] && share=(--connections $((connections / generators + (k < connections % generators))))
+        # shellcheck disable=SC2086
+        "${pin[@]}" "$loadgen" --port "$server_port" --server-pid "$server_pid" "${mode[@]}" $args "${share[@]}" \
+            "${timing[@]}" --label "$scenario" >"$work/result.$k" 2>"$work/loadgen.$k.err" &
+        pids+=($!)
+    done
+    local failed=0
+    for k in "${!pids[@]}"; do
+        wait "${pids[k]}" || { failed=1; cat "$work/loadgen.$k.err" >&2; }
+    done
     stop_server
-    echo "$scenario $run $impl $(grep '^result ' "$work/result")" >>"$results"
+    [ "$failed" = 0 ] || die "$scenario run $run against $impl failed"
+    echo "$scenario $run $impl $(cat "$work"/result.* | grep -h '^result ' | combine_results)" >>"$results"
+    rm -f "$work"/result.* "$work"/loadgen.*.err
 }
 
 # run_client_scenario SCENARIO RUN IMPL: the client under test against the
@@ -272,10 +378,11 @@ run_client_scenario() {
 
 # --- the table --------------------------------------------------------------
 
-# Reads "SCENARIO RUN IMPL result key=value..." lines; prints the Markdown table
-# of medians over the runs, each ratio being the median of the per-run ratios.
-make_table() {
-    awk -v descriptions="$1" '
+# The awk functions both tables use: a median, a metric's median over the runs
+# of one scenario and implementation, and the median of per-run ratios, from
+# the values v[SCENARIO, IMPL, RUN, KEY] that read_line() fills.
+# shellcheck disable=SC2016
+awk_medians='
     function median(list,    n, a, i, j, t) {
         n = split(list, a, " ")
         if (n == 0) return ""
@@ -306,18 +413,30 @@ make_table() {
         return list == "" ? "-" : sprintf("%.2f", median(list))
     }
     function show(x, format) { return x == "" ? "-" : sprintf(format, x) }
-    BEGIN {
-        n = split(descriptions, lines, "\n")
-        for (i = 1; i <= n; i++) { p = index(lines[i], " "); what[substr(lines[i], 1, p - 1)] = substr(lines[i], p + 1) }
-        name["raw"] = "raw TCP echo (epoll)"; name["qtcp"] = "QTcpSocket echo"; name["wsqt"] = "wsqt"
-        name["qtws"] = "QtWebSockets"; name["ws"] = "ws + bufferutil"
-    }
-    {
+    function read_line(    i, p) {
         sc = $1; run = $2; im = $3
         if (!(sc in scseen)) { scseen[sc] = 1; scenarios[++nsc] = sc }
         if (!((sc, im) in known)) { known[sc, im] = 1; impls[sc] = impls[sc] " " im }
         runsof[sc, im] = runsof[sc, im] " " run
         for (i = 5; i <= NF; i++) { p = index($i, "="); if (p) v[sc, im, run, substr($i, 1, p - 1)] = substr($i, p + 1) }
+    }
+'
+
+# Reads "SCENARIO RUN IMPL result key=value..." lines; prints the Markdown table
+# of medians over the runs, each ratio being the median of the per-run ratios.
+# S2T has a table of its own (make_scaling_table).
+make_table() {
+    awk -v descriptions="$1" "$awk_medians"'
+    BEGIN {
+        n = split(descriptions, lines, "\n")
+        for (i = 1; i <= n; i++) { p = index(lines[i], " "); what[substr(lines[i], 1, p - 1)] = substr(lines[i], p + 1) }
+        name["raw"] = "raw TCP echo (epoll)"; name["qtcp"] = "QTcpSocket echo"; name["wsqt"] = "wsqt"
+        name["qtws"] = "QtWebSockets"; name["ws"] = "ws + bufferutil"
+        name["wsqt-qtcp"] = "wsqt (QTcpSocket transport)"
+    }
+    $1 == "S2T" { next }
+    {
+        read_line()
         # Client scenarios: the side under test is the one whose CPU is reported.
         if (sc ~ /^C/ && v[sc, im, run, "msgs_per_s"] > 0) {
             v[sc, im, run, "server_cpu_pct"] = v[sc, im, run, "own_cpu_pct"]
@@ -326,23 +445,45 @@ make_table() {
         }
     }
     END {
-        print "| Scenario | Implementation | msgs/s | MB/s | p50 µs | p99 µs | CPU % | CPU µs/msg | loadgen CPU % | KB/conn | ×raw | ×QtWS | ×ws |"
-        print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        print "| Scenario | Implementation | msgs/s | MB/s | p50 µs | p99 µs | CPU % | CPU µs/msg | loadgen CPU % | KB/conn | payload/wire | ×raw | ×QtWS | ×ws |"
+        print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         for (s = 1; s <= nsc; s++) {
             sc = scenarios[s]
-            metric = sc == "S6" ? "kb_per_connection" : "msgs_per_s"
+            metric = sc ~ /^S6/ ? "kb_per_connection" : "msgs_per_s"
             m = split(impls[sc], list, " ")
             for (i = 1; i <= m; i++) {
                 im = list[i]
                 label = sc ~ /^C/ ? (im == "raw" ? "epoll client (loadgen)" : name[im] " client") : name[im]
-                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
                     (i == 1 ? sc ": " what[sc] : ""), label,
                     show(field(sc, im, "msgs_per_s"), "%.0f"), show(field(sc, im, "mb_per_s"), "%.1f"),
                     show(field(sc, im, "p50_us"), "%.1f"), show(field(sc, im, "p99_us"), "%.1f"),
                     show(field(sc, im, "server_cpu_pct"), "%.0f"), show(field(sc, im, "server_cpu_us_per_msg"), "%.2f"),
                     show(field(sc, im, "own_cpu_pct"), "%.0f"), show(field(sc, im, "kb_per_connection"), "%.1f"),
+                    show(field(sc, im, "compression_ratio"), "%.2f"),
                     ratio(sc, im, "raw", metric), ratio(sc, im, "qtws", metric), ratio(sc, im, "ws", metric)
             }
+        }
+    }'
+}
+
+# S2T: messages per second for each number of worker threads, and the ratio
+# to the server's own thread alone (N = 0).
+make_scaling_table() {
+    awk "$awk_medians"'
+    $1 == "S2T" { read_line() }
+    END {
+        if (!("S2T" in scseen)) exit
+        print "| Worker threads | msgs/s | ×N=0 | p50 µs | p99 µs | server CPU % | CPU µs/msg | loadgen CPU % |"
+        print "|---:|---:|---:|---:|---:|---:|---:|---:|"
+        m = split(impls["S2T"], list, " ")
+        for (i = 1; i <= m; i++) {
+            im = list[i]
+            printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", substr(im, 7),
+                show(field("S2T", im, "msgs_per_s"), "%.0f"), ratio("S2T", im, "wsqt-t0", "msgs_per_s"),
+                show(field("S2T", im, "p50_us"), "%.1f"), show(field("S2T", im, "p99_us"), "%.1f"),
+                show(field("S2T", im, "server_cpu_pct"), "%.0f"), show(field("S2T", im, "server_cpu_us_per_msg"), "%.2f"),
+                show(field("S2T", im, "own_cpu_pct"), "%.0f")
         }
     }'
 }
@@ -385,11 +526,11 @@ check_targets() {
             kb = med(kblist)
             check("S6 wsqt KB per idle connection <= 12", kb, kb <= 12)
         }
-        split("S1 S2 S3 S4 S5 S6 S7 C1 C2", all, " ")
-        for (i = 1; i <= 9; i++) {
+        n = split("S1 S2 S3 S4 S5 S6 S6D S7 S7R C1 C2", all, " ")
+        for (i = 1; i <= n; i++) {
             s = all[i]
             if (!((s, "wsqt") in runs)) continue
-            if (s == "S6") {
+            if (s ~ /^S6/) {
                 # Memory: lower is better.
                 if ((s, "qtws") in runs) { x = ratio(s, "qtws", "wsqt", "kb_per_connection"); check(s " QtWebSockets/wsqt KB per connection >= 1.3", x, x >= 1.3) }
                 if ((s, "ws") in runs) { x = ratio(s, "ws", "wsqt", "kb_per_connection"); check(s " ws/wsqt KB per connection >= 1", x, x >= 1) }
@@ -410,9 +551,15 @@ profile_scenario() {
     command -v perf >/dev/null || die "perf is not installed (Debian: linux-perf)"
     local args
     args=$(scenario_args "$scenario")
-    local server_args=()
-    [ "$scenario" = S7 ] && server_args=(--deflate)
-    start_server wsqt "${server_args[@]}"
+    local server_args impl=wsqt
+    read -ra server_args <<<"$(server_args_for "$scenario")"
+    if [ "$scenario" = S2T ]; then
+        # The largest number of worker threads asked for, on several cores.
+        impl=wsqt-t${threads_list##* }
+        server_pin=("${pin_threaded_server[@]}")
+    fi
+    start_server "$impl" "${server_args[@]}"
+    server_pin=()
     # cpu-clock works where hardware counters are not exposed (virtual machines).
     perf record -e cpu-clock -F 2000 -g -p "$server_pid" -o "$work/perf.data" >/dev/null 2>&1 &
     local perf_pid=$!
@@ -463,6 +610,18 @@ smoke() {
     start_server wsqt --deflate
     smoke_run "$loadgen" --port "$server_port" --connections 8 --inflight 4 --size 1024 --json --deflate \
         "${short[@]}" --label smoke-deflate-wsqt
+    smoke_run "$loadgen" --port "$server_port" --connections 8 --inflight 4 --size 1024 --deflate \
+        "${short[@]}" --label smoke-deflate-binary-wsqt
+    smoke_run "$loadgen" --port "$server_port" --server-pid "$server_pid" --idle 200 --settle 0.2 --deflate \
+        --label smoke-idle-deflate-wsqt
+    stop_server
+    start_server wsqt-qtcp
+    smoke_run "$loadgen" --port "$server_port" --connections 8 --inflight 4 --size 4096 "${short[@]}" \
+        --label smoke-wsqt-qtcp
+    stop_server
+    start_server wsqt-t2
+    smoke_run "$loadgen" --port "$server_port" --server-pid "$server_pid" --connections 16 --inflight 8 \
+        --size 64 "${short[@]}" --label smoke-threads-wsqt
     stop_server
     start_server serve
     smoke_run "$loadgen" --port "$server_port" --connections 4 --inflight 4 --size 70000 "${short[@]}" \
@@ -550,9 +709,28 @@ echo
 make_table "$descriptions" <"$results"
 echo
 echo "CPU % and CPU µs/msg: the server's (the client's in C1-C2), all its threads. loadgen CPU %:"
-echo "the load generator's own core. MB/s: payload bytes one way. S6 ratios compare KB per connection"
-echo "(lower is better); all others compare msgs/s."
+echo "the load generator's own core. MB/s: payload bytes one way. payload/wire: the echoes' payload"
+echo "bytes over the bytes of their frames' payloads as received, compressed or not (the compression"
+echo "ratio of the server's replies). S6 and S6D ratios compare KB per connection (lower is better);"
+echo "all others compare msgs/s."
 echo
+if [[ " $selected " == *" S2T "* ]] && [ -n "$(scenario_impls S2T)" ]; then
+    echo "### Thread scaling (S2T)"
+    echo
+    load_cpus=${threaded_load_cpus[*]:-any}
+    echo "$(describe S2), against the wsqt echo with --threads N (WsServerOptions::workerThreads;"
+    echo "N = 0: the connections stay in the server's own thread). The server on CPUs ${threaded_server_cpus:-any}," \
+         "$loadgens load generator(s) on CPU ${load_cpus// /,}, sharing the connections; the ratio is to N = 0."
+    echo
+    make_scaling_table <"$results"
+    echo
+    if [ "$cores_shared" = 1 ]; then
+        echo "With $(nproc) cores the server shares a core with the load generator: these figures only show"
+        echo "that connections are served from the worker threads, not how far they scale. On a machine with"
+        echo "more cores: bench/run.sh --only S2T --threads-list 1,2,4,8,16 --loadgens 4"
+        echo
+    fi
+fi
 echo "### Targets"
 echo
 check_targets <"$results"

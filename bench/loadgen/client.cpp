@@ -127,6 +127,9 @@ private:
     double m_ownCpuStart = 0;
     double m_serverCpuStart = 0;
     uint64_t m_messages = 0;
+    uint64_t m_payloadBytes = 0;        // of the echoes measured, as the application sees them
+    uint64_t m_wireBytes = 0;           // their frames' payload bytes, compressed or not
+    uint64_t m_compressedMessages = 0;
     Histogram m_latency;
 };
 
@@ -390,6 +393,10 @@ bool Client::onMessage(Connection &c, uint64_t now)
     if (m_phase == Phase::Measuring) {
         m_latency.record(now - pending.scheduledAt);
         ++m_messages;
+        // What compression saved: the payloads against the bytes that carried them.
+        m_payloadBytes += expected.size();
+        m_wireBytes += c.messageCompressed ? c.compressed.size() : c.messageBytes;
+        m_compressedMessages += c.messageCompressed;
     }
     schedule(c, now);
     return true;
@@ -460,6 +467,9 @@ void Client::startMeasuring(uint64_t now)
     m_serverCpuStart = m_config.serverPid ? processCpuSeconds(m_config.serverPid) : -1;
     m_latency.clear();
     m_messages = 0;
+    m_payloadBytes = 0;
+    m_wireBytes = 0;
+    m_compressedMessages = 0;
 }
 
 void Client::report(uint64_t now)
@@ -473,8 +483,13 @@ void Client::report(uint64_t now)
                 m_config.connections, m_config.inflight, m_config.size, (unsigned long long)m_messages, elapsed,
                 rate, rate * double(m_config.size) / 1e6, double(m_latency.percentile(0.50)) / 1e3,
                 double(m_latency.percentile(0.99)) / 1e3, 100.0 * ownCpu / elapsed);
-    if (m_config.deflate)
-        std::printf(" deflate=%s", m_connections.front().deflate.enabled ? "yes" : "no");
+    if (m_config.deflate) {
+        std::printf(" deflate=%s compressed_pct=%.1f payload_bytes=%llu wire_bytes=%llu compression_ratio=%.3f",
+                    m_connections.front().deflate.enabled ? "yes" : "no",
+                    m_messages ? 100.0 * double(m_compressedMessages) / double(m_messages) : 0.0,
+                    (unsigned long long)m_payloadBytes, (unsigned long long)m_wireBytes,
+                    m_wireBytes ? double(m_payloadBytes) / double(m_wireBytes) : 0.0);
+    }
     if (m_config.serverPid) {
         const double serverCpu = processCpuSeconds(m_config.serverPid) - m_serverCpuStart;
         std::printf(" server_cpu_pct=%.1f server_cpu_us_per_msg=%.3f server_rss_kb=%ld", 100.0 * serverCpu / elapsed,
@@ -490,9 +505,13 @@ void Client::reportIdle()
 {
     const long after = residentKb(m_config.serverPid);
     std::printf("result label=%s mode=%s connections=%d server_rss_before_kb=%ld server_rss_after_kb=%ld"
-                " kb_per_connection=%.2f\n",
+                " kb_per_connection=%.2f",
                 m_config.label.empty() ? "-" : m_config.label.c_str(), m_config.raw ? "raw" : "ws", m_config.idle,
                 m_rssBefore, after, double(after - m_rssBefore) / double(m_config.idle));
+    // Whether the memory measured is that of connections with permessage-deflate.
+    if (m_config.deflate)
+        std::printf(" deflate=%s", m_connections.front().deflate.enabled ? "yes" : "no");
+    std::printf("\n");
 }
 
 int Client::run()

@@ -9,7 +9,7 @@
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
-    const ServerArguments arguments = parseServerArguments(false);
+    const ServerArguments arguments = parseServerArguments(0);
 
     QTcpServer server;
     server.setMaxPendingConnections(100000);

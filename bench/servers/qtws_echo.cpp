@@ -9,7 +9,7 @@
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
-    const ServerArguments arguments = parseServerArguments(false);
+    const ServerArguments arguments = parseServerArguments(0);
 
     QWebSocketServer server(QStringLiteral("bench"), QWebSocketServer::NonSecureMode);
     // Thousands of clients connect at once in the memory benchmark.

@@ -1,7 +1,8 @@
 #pragma once
 
-// The command line shared by the Qt echo servers, "[--port N] [--deflate]",
-// and the line that tells bench/run.sh where a server listens.
+// The command line shared by the Qt echo servers,
+// "[--port N] [--deflate] [--threads N]" (the last two where a server supports
+// them), and the line that tells bench/run.sh where a server listens.
 
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qstringlist.h>
@@ -11,26 +12,36 @@
 
 struct ServerArguments
 {
+    // What a server supports beyond --port.
+    enum Feature { Deflate = 0x1, Threads = 0x2 };
+
     quint16 port = 0;
     bool deflate = false;
+    int threads = 0;        // event-loop threads besides the server's own; 0: none
 };
 
 // Exits with status 2 on a bad command line.
-inline ServerArguments parseServerArguments(bool deflateSupported)
+inline ServerArguments parseServerArguments(int features)
 {
     ServerArguments arguments;
     const QStringList list = QCoreApplication::arguments();
     for (qsizetype i = 1; i < list.size(); ++i) {
         bool ok = true;
-        if (list.at(i) == QLatin1String("--port") && i + 1 < list.size())
+        if (list.at(i) == QLatin1String("--port") && i + 1 < list.size()) {
             arguments.port = list.at(++i).toUShort(&ok);
-        else if (list.at(i) == QLatin1String("--deflate") && deflateSupported)
+        } else if (list.at(i) == QLatin1String("--deflate") && (features & ServerArguments::Deflate)) {
             arguments.deflate = true;
-        else
+        } else if (list.at(i) == QLatin1String("--threads") && (features & ServerArguments::Threads)
+                   && i + 1 < list.size()) {
+            arguments.threads = list.at(++i).toInt(&ok);
+            ok = ok && arguments.threads >= 0 && arguments.threads <= 1024;
+        } else {
             ok = false;
+        }
         if (!ok) {
-            std::fprintf(stderr, "Usage: %s [--port N]%s\n", qPrintable(QCoreApplication::applicationName()),
-                         deflateSupported ? " [--deflate]" : "");
+            std::fprintf(stderr, "Usage: %s [--port N]%s%s\n", qPrintable(QCoreApplication::applicationName()),
+                         (features & ServerArguments::Deflate) ? " [--deflate]" : "",
+                         (features & ServerArguments::Threads) ? " [--threads N]" : "");
             std::exit(2);
         }
     }

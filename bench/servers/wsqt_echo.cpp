@@ -1,5 +1,6 @@
 // The wsqt echo server of the benchmarks: every message goes back to its
-// sender as it came. Public API only.
+// sender as it came. Public API only. --threads N spreads the connections over
+// N event-loop threads (WsServerOptions::workerThreads).
 
 #include "serverargs.h"
 
@@ -11,13 +12,14 @@
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
-    const ServerArguments arguments = parseServerArguments(true);
+    const ServerArguments arguments = parseServerArguments(ServerArguments::Deflate | ServerArguments::Threads);
 
     WsServerOptions options;
     options.host = QHostAddress::LocalHost;
     options.port = arguments.port;
     if (arguments.deflate)
         options.perMessageDeflate = WsDeflateOptions();
+    options.workerThreads = arguments.threads;
     WsServer server(options);
     if (server.error()) {
         std::fprintf(stderr, "%s\n", qPrintable(server.error().message()));
@@ -25,6 +27,8 @@ int main(int argc, char *argv[])
     }
     QObject::connect(&server, &WsServer::listening, &server,
                      [&server] { announcePort(server.address().port); });
+    // Direct: with worker threads the signal comes from the connection's
+    // thread, and the echo must be in place before its first message.
     QObject::connect(&server, &WsServer::newConnection, &server, [](WsSocket *socket) {
         QObject::connect(socket, &WsSocket::messageReceived, socket,
                          [socket](const QByteArray &message, bool isBinary) {
@@ -32,6 +36,6 @@ int main(int argc, char *argv[])
                              sendOptions.binary = isBinary;
                              socket->send(message, sendOptions);
                          });
-    });
+    }, Qt::DirectConnection);
     return app.exec();
 }
