@@ -154,7 +154,10 @@ void WsSocketPrivate::processInput()
             heartbeat->activity();
     }
     processing = false;
-    if (connection && drained)
+    // Whatever ended the reads (a short read, nothing to read, the end of the
+    // stream), a connection with nothing left to parse keeps no read buffer:
+    // idle connections are most of a busy server's.
+    if (connection)
         connection->releaseIdleInput();
     // What the events queued (pongs, close echoes, the application's
     // replies) goes out in one write per batch.
