@@ -304,9 +304,8 @@ void WsSocketPrivate::onBytesWritten(qint64 bytes)
         if (!guard)
             return;
     }
-    while (!callbacks.empty() && callbacks.front().writtenMark <= bytesWritten) {
-        const WsSocket::Callback callback = std::move(callbacks.front().callback);
-        callbacks.pop_front();
+    while (!callbacks.isEmpty() && callbacks.constFirst().writtenMark <= bytesWritten) {
+        const WsSocket::Callback callback = callbacks.takeFirst().callback;
         callback(WsError());
         if (!guard)
             return;
@@ -332,8 +331,7 @@ void WsSocketPrivate::onDisconnected()
     const WsError unsent(WsError::ConnectionError,
                          QStringLiteral("The connection closed before the data was written"));
     failQueued(unsent);
-    std::deque<PendingCallback> pending;
-    pending.swap(callbacks);
+    const QList<PendingCallback> pending = std::exchange(callbacks, {});
     for (const PendingCallback &entry : pending)
         callLater(entry.callback, unsent);
 
@@ -603,9 +601,8 @@ void WsSocketPrivate::finishCompression(Outgoing &operation, const QByteArray &c
 
 void WsSocketPrivate::runQueue()
 {
-    while (!compressing && !sendQueue.empty()) {
-        Outgoing operation = std::move(sendQueue.front());
-        sendQueue.pop_front();
+    while (!compressing && !sendQueue.isEmpty()) {
+        Outgoing operation = sendQueue.takeFirst();
         queuedBytes -= operation.data.size();
         execute(operation);
     }

@@ -7,10 +7,10 @@
 #include <wsqt/wssocket.h>
 
 #include <QtCore/qelapsedtimer.h>
+#include <QtCore/qlist.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
 
-#include <deque>
 #include <memory>
 
 namespace wsqt::transport {
@@ -102,7 +102,9 @@ public:
         qint64 writtenMark;
         WsSocket::Callback callback;
     };
-    std::deque<PendingCallback> callbacks;
+    // QList rather than std::deque: an empty one allocates nothing, and most
+    // connections never queue anything.
+    QList<PendingCallback> callbacks;
     // Data given to send() after closing started counts, as in ws.
     qint64 bufferedAfterClose = 0;
 
@@ -115,7 +117,7 @@ public:
     std::shared_ptr<wsqt::transport::ServerCounters> serverCounters;   // on a server's connection
     QElapsedTimer pingSent;                 // for the round-trip time
 
-    std::deque<Outgoing> sendQueue;
+    QList<Outgoing> sendQueue;
     qint64 queuedBytes = 0;            // data in sendQueue and on the worker
     bool compressing = false;
 };

@@ -35,16 +35,13 @@ bool wouldBlock(int error)
 FdDevice::FdDevice(qintptr descriptor, QObject *parent)
     : QIODevice(parent),
       m_descriptor(descriptor),
-      m_readNotifier(descriptor, QSocketNotifier::Read),
-      m_writeNotifier(descriptor, QSocketNotifier::Write)
+      m_readNotifier(descriptor, QSocketNotifier::Read)
 {
     const int fd = int(descriptor);
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    m_writeNotifier.setEnabled(false);
     connect(&m_readNotifier, &QSocketNotifier::activated, this, &QIODevice::readyRead);
-    connect(&m_writeNotifier, &QSocketNotifier::activated, this, &FdDevice::onWritable);
     QIODevice::open(QIODevice::ReadWrite | QIODevice::Unbuffered);
 }
 
@@ -98,7 +95,7 @@ qint64 FdDevice::writeData(const char *data, qint64 size)
     if (sent < size) {
         m_queue.append(QByteArray(data + sent, qsizetype(size - sent)));
         m_queuedBytes += size - sent;
-        m_writeNotifier.setEnabled(true);
+        watchWritable(true);
     }
     return size;
 }
@@ -127,7 +124,7 @@ void FdDevice::flush()
         const ssize_t n = ::sendmsg(int(m_descriptor), &message, MSG_NOSIGNAL);
         if (n < 0) {
             if (wouldBlock(errno)) {
-                m_writeNotifier.setEnabled(true);
+                watchWritable(true);
                 return;
             }
             finish(errnoMessage(errno));
@@ -149,11 +146,11 @@ void FdDevice::flush()
         if (!m_queue.isEmpty() && count == kMaxIovecs)
             continue;   // more pieces than one call takes
         if (!m_queue.isEmpty()) {
-            m_writeNotifier.setEnabled(true);
+            watchWritable(true);
             return;
         }
     }
-    m_writeNotifier.setEnabled(false);
+    watchWritable(false);
     if (m_descriptor < 0)
         return;
     if (m_shutdownPending) {
@@ -205,12 +202,23 @@ void FdDevice::close()
     finish({});
 }
 
+void FdDevice::watchWritable(bool watch)
+{
+    if (!m_writeNotifier) {
+        if (!watch)
+            return;
+        m_writeNotifier = std::make_unique<QSocketNotifier>(m_descriptor, QSocketNotifier::Write);
+        connect(m_writeNotifier.get(), &QSocketNotifier::activated, this, &FdDevice::onWritable);
+    }
+    m_writeNotifier->setEnabled(watch);
+}
+
 void FdDevice::finish(const QString &error)
 {
     if (m_descriptor < 0)
         return;
     m_readNotifier.setEnabled(false);
-    m_writeNotifier.setEnabled(false);
+    watchWritable(false);
     ::close(int(m_descriptor));
     m_descriptor = -1;
     m_queue.clear();

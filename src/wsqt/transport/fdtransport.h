@@ -12,6 +12,8 @@
 #include <QtCore/qiodevice.h>
 #include <QtCore/qsocketnotifier.h>
 
+#include <memory>
+
 namespace wsqt::transport {
 
 class FdDevice : public QIODevice
@@ -52,9 +54,13 @@ private:
     void finish(const QString &error);
 
     qintptr m_descriptor;
-    // Members, not children: they live and die with the device.
+    // Waits for room in the send buffer, created on the first write that
+    // fills it: most connections never fill it.
+    void watchWritable(bool watch);
+
+    // Not children: they live and die with the device.
     QSocketNotifier m_readNotifier;
-    QSocketNotifier m_writeNotifier;
+    std::unique_ptr<QSocketNotifier> m_writeNotifier;
     QByteArrayList m_queue;
     qsizetype m_headOffset = 0;     // bytes of m_queue.first() already sent
     qint64 m_queuedBytes = 0;
