@@ -114,7 +114,7 @@ have_impl() {
         qtcp) [ -x "$build_dir/bench/servers/bench_echo_qtcp" ] ;;
         wsqt|wsqt-qtcp|wsqt-t*) [ -x "$build_dir/bench/servers/bench_echo_wsqt" ] ;;
         qtws) [ -x "$build_dir/bench/servers/bench_echo_qtws" ] ;;
-        ws) [ -d "$node_dir/node_modules/ws" ] ;;
+        ws) [ -d "$node_dir/node_modules/ws" ] && command -v node >/dev/null ;;
         *) return 1 ;;
     esac
 }
