@@ -98,9 +98,8 @@ private:
 
 void checkMask(FuzzInput *input, Random *random)
 {
-    uchar key[4];
-    for (uchar &k : key)
-        k = input->byte();
+    // Braced initialisers are evaluated in order.
+    const uchar key[4] = {input->byte(), input->byte(), input->byte(), input->byte()};
     const uint8_t phaseByte = input->byte();
     const size_t phase = (phaseByte & 0x7f) + (phaseByte & 0x80 ? size_t(1) << 40 : 0);
     const size_t sourceOffset = input->byte() % 64;
