@@ -20,6 +20,8 @@ constexpr qint64 kPausedReadBufferSize = 64 * 1024;
 // The most read from the transport at a time (more when a large payload is
 // read in place, in pieces of this size).
 constexpr qsizetype kReadChunk = 64 * 1024;
+// How long a connection's message buffers kept for reuse outlive its traffic.
+constexpr int kReusableBufferHoldMs = 250;
 // Messages from this size on are compressed on a worker thread; smaller
 // ones cost less than the hand-over.
 constexpr qsizetype kWorkerCompressionThreshold = 64 * 1024;
@@ -157,8 +159,10 @@ void WsSocketPrivate::processInput()
     // Whatever ended the reads (a short read, nothing to read, the end of the
     // stream), a connection with nothing left to parse keeps no read buffer:
     // idle connections are most of a busy server's.
-    if (connection)
+    if (connection) {
         connection->releaseIdleInput();
+        scheduleBufferRelease();
+    }
     // What the events queued (pongs, close echoes, the application's
     // replies) goes out in one write per batch.
     flush();
@@ -172,6 +176,18 @@ void WsSocketPrivate::processInput()
         if (guard && transport)
             transport->destroy();
     }
+}
+
+void WsSocketPrivate::scheduleBufferRelease()
+{
+    if (bufferReleaseScheduled || !connection->holdsReusableBuffers())
+        return;
+    bufferReleaseScheduled = true;
+    QTimer::singleShot(kReusableBufferHoldMs, q, [this] {
+        bufferReleaseScheduled = false;
+        if (connection)
+            connection->releaseReusableBuffers();
+    });
 }
 
 void WsSocketPrivate::dispatch(core::ReceiverEvent &event)

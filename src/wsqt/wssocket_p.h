@@ -33,6 +33,8 @@ public:
 
     void setState(WsSocket::ReadyState state);
     void processInput();
+    // Drops the message buffers kept for reuse once the traffic has paused.
+    void scheduleBufferRelease();
     void scheduleProcessInput();
     void dispatch(wsqt::core::ReceiverEvent &event);
     void flush();
@@ -80,6 +82,7 @@ public:
     bool paused = false;
     bool draining = false;      // the transport ended: deliver what it left, paused or not
     bool processing = false;
+    bool bufferReleaseScheduled = false;
     bool processScheduled = false;
     QUrl url;
     QString protocol;

@@ -535,6 +535,7 @@ private slots:
     void headerSplitAtEveryByte();
     void manyFramesInOneRead();
     void inPlaceReadLandsInTheMessage();
+    void largeMessageBuffersAreReused();
     void keepFragmentsSwitchedBetweenMessages();
     void stopsAfterCloseOrError_data();
     void stopsAfterCloseOrError();
@@ -950,6 +951,50 @@ void tst_Receiver::inPlaceReadLandsInTheMessage()
         QCOMPARE(describe(events), describe(Events{binary(payload)}));
         QCOMPARE(events.first().data.constData(), start);
     }
+}
+
+void tst_Receiver::largeMessageBuffersAreReused()
+{
+    // A large message's buffer becomes a later one's once the application has
+    // let go of it, and never while it still holds it.
+    Receiver receiver(server());
+    const auto deliver = [&receiver](const QByteArray &payload) {
+        const QByteArray stream = frameTo(Role::Server, Binary, payload);
+        receiver.feed(stream.constData(), stream.size());
+        Events events;
+        drain(receiver, &events);
+        return events.size() == 1 ? events.first().data : QByteArray();
+    };
+    const QByteArray first = binaryPayload(200000, 1);
+    const QByteArray second = binaryPayload(200000, 2);
+    const QByteArray third = binaryPayload(150000, 3);
+
+    QByteArray held = deliver(first);
+    QCOMPARE(held, first);
+    const char *firstBuffer = held.constData();
+    QByteArray alsoHeld = deliver(second);
+    QCOMPARE(alsoHeld, second);
+    QVERIFY(alsoHeld.constData() != firstBuffer);
+    QCOMPARE(held, first);
+    const char *secondBuffer = alsoHeld.constData();
+    QVERIFY(receiver.holdsReusableBuffers());
+
+    held = QByteArray();
+    alsoHeld = QByteArray();
+    const QByteArray reused = deliver(third);
+    QCOMPARE(reused, third);
+    QVERIFY(reused.constData() == firstBuffer || reused.constData() == secondBuffer);
+
+    receiver.releaseReusableBuffers();
+    QVERIFY(!receiver.holdsReusableBuffers());
+    // Small messages come from the allocator's own free memory: none is kept.
+    Receiver small(server());
+    const QByteArray stream = frameTo(Role::Server, Binary, binaryPayload(1000));
+    small.feed(stream.constData(), stream.size());
+    Events events;
+    drain(small, &events);
+    QCOMPARE(events.size(), 1);
+    QVERIFY(!small.holdsReusableBuffers());
 }
 
 void tst_Receiver::keepFragmentsSwitchedBetweenMessages()

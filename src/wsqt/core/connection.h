@@ -49,6 +49,8 @@ public:
     void receiveData(const char *data, qsizetype length) { m_receiver.feed(data, length); }
     qsizetype bufferedInput() const { return m_receiver.bufferedInput(); }
     void releaseIdleInput() { m_receiver.releaseIdleInput(); }
+    bool holdsReusableBuffers() const { return m_receiver.holdsReusableBuffers(); }
+    void releaseReusableBuffers() { m_receiver.releaseReusableBuffers(); }
     // After a close frame or a protocol error no more input is parsed; what
     // still arrives can be discarded.
     bool isReceiverStopped() const { return m_receiver.isStopped(); }

@@ -4,7 +4,9 @@
 
 #include <QtCore/qendian.h>
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 
 namespace wsqt::core {
 
@@ -20,6 +22,12 @@ constexpr quint64 kDirectReadThreshold = 4096;
 // A new message buffer reserves at most this much ahead of the bytes that
 // arrived: a length field alone must not commit memory.
 constexpr quint64 kMaxEagerReserve = 1024 * 1024;
+// Message buffers from this size on are kept for reuse: below it the
+// allocator serves them from memory it holds anyway. Above the second bound
+// they are not, so that what a connection keeps stays small beside its
+// messages in flight.
+constexpr qsizetype kReuseThreshold = 64 * 1024;
+constexpr qsizetype kMaxReusableCapacity = 2 * 1024 * 1024;
 
 QString frameError(const QString &what)
 {
@@ -72,6 +80,42 @@ void Receiver::releaseIdleInput()
         m_input = QByteArray();
         m_inputPos = 0;
     }
+}
+
+bool Receiver::holdsReusableBuffers() const
+{
+    return std::any_of(std::begin(m_reusable), std::end(m_reusable),
+                       [](const QByteArray &buffer) { return !buffer.isNull(); });
+}
+
+void Receiver::releaseReusableBuffers()
+{
+    for (QByteArray &buffer : m_reusable)
+        buffer = QByteArray();
+}
+
+void Receiver::reserveMessage(qsizetype length)
+{
+    if (length >= kReuseThreshold) {
+        for (QByteArray &buffer : m_reusable) {
+            // Detached: the application holds no copy any more. A much larger
+            // buffer would hold memory the message does not need.
+            if (buffer.isDetached() && buffer.capacity() >= length && buffer.capacity() <= 2 * length) {
+                m_message = std::exchange(buffer, QByteArray());
+                m_message.resize(0);
+                return;
+            }
+        }
+    }
+    m_message.reserve(length);
+}
+
+void Receiver::keepForReuse(const QByteArray &message)
+{
+    if (message.capacity() < kReuseThreshold || message.capacity() > kMaxReusableCapacity)
+        return;
+    m_reusable[m_nextReusable] = message;
+    m_nextReusable = (m_nextReusable + 1) % int(std::size(m_reusable));
 }
 
 void Receiver::commitInput(qsizetype length)
@@ -230,7 +274,7 @@ Receiver::Step Receiver::parseHeader(ReceiverEvent *event)
     m_headerStage = HeaderStage::Start;
     m_frameReceived = 0;
     if (!isControlOpcode(m_opcode) && m_message.isEmpty() && !m_compressed)
-        m_message.reserve(qsizetype(qMin(m_frameRemaining, kMaxEagerReserve)));
+        reserveMessage(qsizetype(qMin(m_frameRemaining, kMaxEagerReserve)));
     m_state = State::Payload;
     return Step::Continue;
 }
@@ -394,6 +438,7 @@ Receiver::Step Receiver::finishDataFrame(ReceiverEvent *event)
         event->fragments = std::exchange(m_fragments, QByteArrayList());
     } else {
         event->data = std::exchange(m_message, QByteArray());
+        keepForReuse(event->data);
     }
     m_messageOpcode = 0;
     m_compressed = false;

@@ -96,6 +96,13 @@ public:
     // idle connection holds no read buffer.
     void releaseIdleInput();
 
+    // Large messages delivered lately stay referenced here, and one that the
+    // application has let go of becomes the next large message's buffer
+    // rather than going back to the system and being faulted in again page
+    // by page. The caller drops them once the connection has gone quiet.
+    bool holdsReusableBuffers() const;
+    void releaseReusableBuffers();
+
     // After a close frame or an error nothing more is parsed.
     bool isStopped() const { return m_state == State::Stopped; }
     // Bytes received and not yet parsed.
@@ -129,6 +136,8 @@ private:
     void unmaskInto(char *dst, const char *src, qsizetype length);
     void checkText(const char *data, qsizetype length);
     bool directReadPossible() const;
+    void reserveMessage(qsizetype length);
+    void keepForReuse(const QByteArray &message);
 
     ReceiverOptions m_options;
     MessageInflater *m_inflater = nullptr;
@@ -166,6 +175,10 @@ private:
     QByteArray m_control;            // a control frame's payload
     QByteArray m_scratch;            // compressed bytes, unmasked
     Utf8Validator m_utf8;
+    // See holdsReusableBuffers(): as many as an echo with a few messages in
+    // flight has on their way out.
+    QByteArray m_reusable[4];
+    int m_nextReusable = 0;
 };
 
 } // namespace wsqt::core
