@@ -418,7 +418,7 @@ void WsServerPrivate::complete(const WsHttpRequest &request, const core::Upgrade
     }
     ++counters->connectionsAccepted;
     ++counters->connectionsOpen;
-    socket->d->serverCounters = counters;
+    socket->d->serverTraffic = counters->trafficFor(host->thread());
     QObject::connect(socket, &WsSocket::closed, host, [this, socket] { forget(socket); });
     // The application may delete a connection itself.
     QObject::connect(socket, &QObject::destroyed, host, [this, socket] {

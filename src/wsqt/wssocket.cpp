@@ -87,8 +87,8 @@ void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArra
     if (!head.isEmpty()) {
         connection->receiveData(head.constData(), head.size());
         statistics.wireBytesReceived += head.size();
-        if (serverCounters)
-            serverCounters->wireBytesReceived += head.size();
+        if (serverTraffic)
+            serverTraffic->wireBytesReceived.add(head.size());
     }
     setState(WsSocket::Open);
     startHeartbeat();
@@ -150,8 +150,8 @@ void WsSocketPrivate::processInput()
             break;
         drained = read < wanted;
         statistics.wireBytesReceived += read;
-        if (serverCounters)
-            serverCounters->wireBytesReceived += read;
+        if (serverTraffic)
+            serverTraffic->wireBytesReceived.add(read);
         if (heartbeat)
             heartbeat->activity();
     }
@@ -199,9 +199,9 @@ void WsSocketPrivate::dispatch(core::ReceiverEvent &event)
             size += fragment.size();
         ++statistics.messagesReceived;
         statistics.bytesReceived += size;
-        if (serverCounters) {
-            ++serverCounters->messagesReceived;
-            serverCounters->bytesReceived += size;
+        if (serverTraffic) {
+            serverTraffic->messagesReceived.add(1);
+            serverTraffic->bytesReceived.add(size);
         }
         if (binaryType == WsSocket::Fragments && event.binary) {
             if (!event.asFragments && !event.data.isEmpty())
@@ -283,8 +283,8 @@ void WsSocketPrivate::flush()
         const QByteArray chunk = connection->takeOutgoing();
         transport->write(chunk);
         bytesQueued += chunk.size();
-        if (serverCounters)
-            serverCounters->wireBytesSent += chunk.size();
+        if (serverTraffic)
+            serverTraffic->wireBytesSent.add(chunk.size());
     }
     transport->flushWrites();
 }
@@ -465,10 +465,10 @@ WsError WsSocketPrivate::sendData(const QByteArray &data, const WsSendOptions &o
     statistics.bytesSent += data.size();
     if (options.fin)
         ++statistics.messagesSent;
-    if (serverCounters) {
-        serverCounters->bytesSent += data.size();
+    if (serverTraffic) {
+        serverTraffic->bytesSent.add(data.size());
         if (options.fin)
-            ++serverCounters->messagesSent;
+            serverTraffic->messagesSent.add(1);
     }
     const WsError error = submit(std::move(operation));
     updateBackpressure();

@@ -15,7 +15,7 @@
 
 namespace wsqt::transport {
 class ClientHandshake;
-struct ServerCounters;
+struct TrafficCounters;
 class Heartbeat;
 class Reconnector;
 }
@@ -117,7 +117,8 @@ public:
     bool closedByApplication = false;
     bool backpressured = false;
     WsStatistics statistics;
-    std::shared_ptr<wsqt::transport::ServerCounters> serverCounters;   // on a server's connection
+    // On a server's connection: the server's counters for this thread.
+    std::shared_ptr<wsqt::transport::TrafficCounters> serverTraffic;
     QElapsedTimer pingSent;                 // for the round-trip time
 
     QList<Outgoing> sendQueue;
