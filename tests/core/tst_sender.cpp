@@ -135,6 +135,7 @@ private slots:
     void largePayloadIsShared_data();
     void largePayloadIsShared();
     void maskedLargePayloadIsCopied();
+    void maskedLargeFrameHasAChunkOfItsOwn();
     void smallFramesAreCoalesced();
     void pendingBytesAndOrder();
     void compressionOnFirstFragmentOnly();
@@ -333,6 +334,26 @@ void tst_Sender::maskedLargePayloadIsCopied()
     QCOMPARE(wire.size(), 14 + payload.size());
     QCOMPARE(wire.left(14).toHex(' '), hex("82 ff 00 00 00 00 00 10 00 00 01 02 03 04").toHex(' '));
     QVERIFY(wire.mid(14) == xorWith(payload, hex("01 02 03 04")));
+}
+
+void tst_Sender::maskedLargeFrameHasAChunkOfItsOwn()
+{
+    // Small frames on either side of a large masked one are not coalesced
+    // with it: its chunk is allocated once, at its size, and never grown.
+    const QByteArray key = hex("01 02 03 04");
+    const QByteArray large = pattern(20000);
+    Sender sender(fixedKey(key));
+    QVERIFY(!sender.sendData("a", false, true, false, true));
+    QVERIFY(!sender.sendData(large, true, true, false, true));
+    QVERIFY(!sender.sendData("b", false, true, false, true));
+    QByteArrayList chunks;
+    while (sender.hasPending())
+        chunks << sender.takeChunk();
+    QCOMPARE(chunks.size(), 3);
+    QCOMPARE(chunks[0].toHex(' '), wireFrame(0x81, "a", key).toHex(' '));
+    QCOMPARE(chunks[1].size(), 8 + large.size());
+    QVERIFY(chunks[1] == wireFrame(0x82, large, key));
+    QCOMPARE(chunks[2].toHex(' '), wireFrame(0x81, "b", key).toHex(' '));
 }
 
 void tst_Sender::smallFramesAreCoalesced()

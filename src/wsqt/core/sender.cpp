@@ -81,10 +81,15 @@ void Sender::queueFrame(FrameFlags flags, const QByteArray &payload, bool mask)
 
     const bool share = !mask && length >= kShareThreshold;
     const qsizetype copied = share ? 0 : length;
-    if (!m_tail.isEmpty() && m_tail.size() + headerSize + copied > kCoalesceLimit)
+    // A large masked frame gets a chunk of its own, allocated once at its
+    // size: growing a coalesced chunk around it would copy it again.
+    const bool alone = copied >= kShareThreshold;
+    if (!m_tail.isEmpty() && (alone || m_tail.size() + headerSize + copied > kCoalesceLimit))
         m_chunks.append(std::exchange(m_tail, QByteArray()));
 
     const qsizetype old = m_tail.size();
+    if (alone)
+        m_tail.reserve(headerSize + copied);
     m_tail.resize(old + headerSize + copied);
     char *out = m_tail.data() + old;
     writeFrameHeader(out, flags, quint64(length), mask ? key : nullptr);
@@ -93,6 +98,8 @@ void Sender::queueFrame(FrameFlags flags, const QByteArray &payload, bool mask)
         m_chunks.append(payload);
     } else if (mask) {
         copyMasked(out + headerSize, payload.constData(), size_t(length), key);
+        if (alone)
+            m_chunks.append(std::exchange(m_tail, QByteArray()));
     } else if (length) {
         std::memcpy(out + headerSize, payload.constData(), size_t(length));
     }
