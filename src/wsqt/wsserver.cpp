@@ -54,14 +54,6 @@ protected:
     void incomingConnection(qintptr descriptor) override { Q_EMIT descriptorAccepted(descriptor); }
 };
 
-// WSQT_NO_LEAN_TRANSPORT set to a non-empty value at start-up keeps
-// QTcpSocket for every connection (the test suite runs over both).
-bool leanTransportEnabled()
-{
-    static const bool enabled = qEnvironmentVariableIsEmpty("WSQT_NO_LEAN_TRANSPORT");
-    return enabled;
-}
-
 } // namespace
 
 class WsServerPrivate
@@ -141,7 +133,7 @@ bool WsServerPrivate::listenTcp()
                              qCDebug(lcServer) << "TLS handshake failed:" << socket->errorString();
                          });
         tcpServer = sslServer;
-    } else if (leanTransportEnabled()) {
+    } else if (transport::leanTransportEnabled()) {
         auto *server = new DescriptorServer(q);
         QObject::connect(server, &DescriptorServer::descriptorAccepted, q,
                          [this](qintptr descriptor) { dispatchDescriptor(descriptor); });

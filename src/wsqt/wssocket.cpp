@@ -270,9 +270,17 @@ void WsSocketPrivate::endTransportIfDone()
 
 void WsSocketPrivate::flushSoon()
 {
-    // Inside processInput() the batch's end flushes.
-    if (!processing)
+    // Inside processInput() the batch's end flushes. Elsewhere what is sent
+    // leaves once control is back in the event loop, as with a browser's
+    // WebSocket and with QTcpSocket: sends in a row go out in one write,
+    // and bufferedAmount() counts them until then, whatever the transport.
+    if (processing || flushScheduled)
+        return;
+    flushScheduled = true;
+    QMetaObject::invokeMethod(q, [this] {
+        flushScheduled = false;
         flush();
+    }, Qt::QueuedConnection);
 }
 
 void WsSocketPrivate::flush()

@@ -82,6 +82,7 @@ public:
     bool paused = false;
     bool draining = false;      // the transport ended: deliver what it left, paused or not
     bool processing = false;
+    bool flushScheduled = false;
     bool bufferReleaseScheduled = false;
     bool processScheduled = false;
     QUrl url;

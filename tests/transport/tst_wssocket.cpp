@@ -645,6 +645,8 @@ private slots:
 
     // Flow control
     void pauseResume();
+    void pausedSocketSeesTheEnd_data();
+    void pausedSocketSeesTheEnd();
     void pauseIgnoredWhenNotOpen_data();
     void pauseIgnoredWhenNotOpen();
 
@@ -2558,6 +2560,36 @@ void tst_WsSocket::pauseResume()
     QCOMPARE(log.filtered(QStringLiteral("resumed")).size(), 1);
     client.resume();
     QCOMPARE(log.filtered(QStringLiteral("resumed")).size(), 1);
+}
+
+void tst_WsSocket::pausedSocketSeesTheEnd_data()
+{
+    QTest::addColumn<bool>("serverPaused");
+    QTest::newRow("client paused") << false;
+    QTest::newRow("server paused") << true;
+}
+
+void tst_WsSocket::pausedSocketSeesTheEnd()
+{
+    // A paused socket still reads a little ahead, so it notices that its peer
+    // went away, and then delivers what came before the end, as ws does.
+    QFETCH(bool, serverPaused);
+    ServerPeer peer;
+    WsSocket client;
+    QVERIFY(connectTo(peer, client));
+    WsSocket *paused = serverPaused ? peer.socket() : &client;
+    WsSocket *sender = serverPaused ? &client : peer.socket();
+    EventLog log(paused);
+    QSignalSpy closed(paused, &WsSocket::closed);
+
+    paused->pause();
+    QCOMPARE(sender->send("one"), WsError());
+    QCOMPARE(sender->send("two"), WsError());
+    QTRY_COMPARE(sender->bufferedAmount(), 0);
+    sender->terminate();
+    QTRY_COMPARE(closed.size(), 1);
+    QCOMPARE(closed.first().first().toInt(), 1006);
+    QCOMPARE(log.messages, QByteArrayList({"one", "two"}));
 }
 
 void tst_WsSocket::pauseIgnoredWhenNotOpen_data()

@@ -1,9 +1,11 @@
 #include "clienthandshake.h"
 
+#include "fdtransport.h"
 #include "logging.h"
 #include "transport.h"
 
 #include <QtNetwork/qlocalsocket.h>
+#include <QtNetwork/qnetworkproxy.h>
 #include <QtNetwork/qsslsocket.h>
 #include <QtNetwork/qtcpsocket.h>
 
@@ -339,7 +341,47 @@ void ClientHandshake::handleUpgrade(const QByteArray &rest)
     transport->disconnect(this);
     transport->device()->disconnect(this);
     transport->setParent(nullptr);
-    Q_EMIT succeeded(transport, response, rest, result, deflate);
+    QByteArray head = rest;
+    transport = leanTransportFor(transport, &head);
+    Q_EMIT succeeded(transport, response, head, result, deflate);
+}
+
+Transport *ClientHandshake::leanTransportFor(Transport *transport, QByteArray *head)
+{
+    // A plain TCP connection straight to the server continues on the lean
+    // transport, as the connections a WsServer accepts do.
+    auto *tcp = qobject_cast<QTcpSocket *>(transport->device());
+    if (!leanTransportEnabled() || !tcp || qobject_cast<QSslSocket *>(tcp) || !connectsDirectly(tcp)
+        || tcp->bytesToWrite() > 0)
+        return transport;
+    FdTransport *lean = FdTransport::adopt(tcp);
+    if (!lean)
+        return transport;
+    head->append(tcp->readAll());
+    // This runs inside the socket's readyRead(): it is closed now, so that it
+    // reads nothing more, and deleted later.
+    tcp->abort();
+    transport->deleteLater();
+    return lean;
+}
+
+bool ClientHandshake::connectsDirectly(const QTcpSocket *socket)
+{
+    QNetworkProxy proxy = socket->proxy();
+    if (proxy.type() == QNetworkProxy::DefaultProxy) {
+        // What QAbstractSocket chose: the first proxy of a kind it supports.
+        const QNetworkProxyQuery query(socket->peerName(), socket->peerPort(), QString(),
+                                       QNetworkProxyQuery::TcpSocket);
+        for (const QNetworkProxy &candidate : QNetworkProxyFactory::proxyForQuery(query)) {
+            const QNetworkProxy::ProxyType type = candidate.type();
+            if (type == QNetworkProxy::NoProxy || type == QNetworkProxy::Socks5Proxy
+                || type == QNetworkProxy::HttpProxy) {
+                proxy = candidate;
+                break;
+            }
+        }
+    }
+    return proxy.type() == QNetworkProxy::NoProxy;
 }
 
 void ClientHandshake::followRedirect(const QByteArray &location)

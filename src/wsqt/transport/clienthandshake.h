@@ -16,6 +16,8 @@
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
 #include <QtCore/qurl.h>
+
+class QTcpSocket;
 #include <QtNetwork/qsslerror.h>
 
 #include <functional>
@@ -92,6 +94,8 @@ private:
     void finishUnexpected();
     void fail(const WsError &error);
     void releaseTransport();
+    static Transport *leanTransportFor(Transport *transport, QByteArray *head);
+    static bool connectsDirectly(const QTcpSocket *socket);
 
     WsClientOptions m_options;
     Listeners m_listeners;

@@ -1,6 +1,7 @@
 #include "fdtransport.h"
 
 #include <QtCore/qmetaobject.h>
+#include <QtNetwork/qtcpsocket.h>
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -41,7 +42,7 @@ FdDevice::FdDevice(qintptr descriptor, QObject *parent)
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    connect(&m_readNotifier, &QSocketNotifier::activated, this, &QIODevice::readyRead);
+    connect(&m_readNotifier, &QSocketNotifier::activated, this, &FdDevice::onReadable);
     QIODevice::open(QIODevice::ReadWrite | QIODevice::Unbuffered);
 }
 
@@ -56,11 +57,18 @@ qint64 FdDevice::bytesAvailable() const
     int pending = 0;
     if (m_descriptor < 0 || ::ioctl(int(m_descriptor), FIONREAD, &pending) != 0)
         pending = 0;
-    return pending + QIODevice::bytesAvailable();
+    return pending + m_readAhead.size() + QIODevice::bytesAvailable();
 }
 
 qint64 FdDevice::readData(char *data, qint64 maxSize)
 {
+    if (!m_readAhead.isEmpty()) {
+        const qsizetype n = qsizetype(qMin<qint64>(maxSize, m_readAhead.size()));
+        std::memcpy(data, m_readAhead.constData(), size_t(n));
+        m_readAhead.remove(0, n);
+        updateReadNotifier();
+        return n;
+    }
     if (m_descriptor < 0 || m_peerEnded)
         return -1;
     const ssize_t n = ::read(int(m_descriptor), data, size_t(maxSize));
@@ -68,13 +76,38 @@ qint64 FdDevice::readData(char *data, qint64 maxSize)
         return n;
     if (n < 0 && wouldBlock(errno))
         return 0;
-    const QString error = n < 0 ? errnoMessage(errno) : QString();
+    peerEnded(n < 0 ? errnoMessage(errno) : QString());
+    return -1;
+}
+
+void FdDevice::onReadable()
+{
+    if (m_readAheadLimit == 0) {
+        Q_EMIT readyRead();
+        return;
+    }
+    const qsizetype old = m_readAhead.size();
+    const qsizetype room = qsizetype(m_readAheadLimit) - old;
+    if (room <= 0 || m_descriptor < 0) {
+        updateReadNotifier();
+        return;
+    }
+    m_readAhead.resize(old + room);
+    const ssize_t n = ::read(int(m_descriptor), m_readAhead.data() + old, size_t(room));
+    m_readAhead.resize(old + qMax<qsizetype>(qsizetype(n), 0));
+    if (n > 0)
+        updateReadNotifier();
+    else if (n == 0 || !wouldBlock(errno))
+        peerEnded(n < 0 ? errnoMessage(errno) : QString());
+}
+
+void FdDevice::peerEnded(const QString &error)
+{
     // The end of the stream: the connection ends once what is queued is sent.
     m_peerEnded = true;
     m_readNotifier.setEnabled(false);
     if (!error.isEmpty() || m_queue.isEmpty())
         QMetaObject::invokeMethod(this, [this, error] { finish(error); }, Qt::QueuedConnection);
-    return -1;
 }
 
 qint64 FdDevice::writeData(const char *data, qint64 size)
@@ -176,10 +209,16 @@ void FdDevice::shutdownWhenFlushed()
         m_shutdownPending = true;
 }
 
-void FdDevice::setReading(bool reading)
+void FdDevice::setReadAheadLimit(qint64 limit)
 {
-    m_reading = reading;
-    m_readNotifier.setEnabled(reading && !m_peerEnded && m_descriptor >= 0);
+    m_readAheadLimit = limit;
+    updateReadNotifier();
+}
+
+void FdDevice::updateReadNotifier()
+{
+    m_readNotifier.setEnabled(!m_peerEnded && m_descriptor >= 0
+                              && (m_readAheadLimit == 0 || m_readAhead.size() < m_readAheadLimit));
 }
 
 void FdDevice::reportWritten(qint64 bytes)
@@ -223,7 +262,9 @@ void FdDevice::finish(const QString &error)
     m_descriptor = -1;
     m_queue.clear();
     m_queuedBytes = 0;
-    QIODevice::close();
+    // What was read ahead is still to be read: the device stays open for it.
+    if (m_readAhead.isEmpty())
+        QIODevice::close();
     if (!error.isEmpty())
         Q_EMIT failed(error);
     Q_EMIT disconnected();
@@ -248,6 +289,20 @@ QPair<QHostAddress, quint16> socketName(qintptr descriptor, bool peer)
 }
 
 } // namespace
+
+bool leanTransportEnabled()
+{
+    static const bool enabled = qEnvironmentVariableIsEmpty("WSQT_NO_LEAN_TRANSPORT");
+    return enabled;
+}
+
+FdTransport *FdTransport::adopt(QTcpSocket *socket)
+{
+    // Closing the socket's own descriptor then ends nothing: no shutdown is
+    // sent while another descriptor refers to the connection.
+    const int descriptor = ::fcntl(int(socket->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
+    return descriptor < 0 ? nullptr : new FdTransport(descriptor);
+}
 
 FdTransport::FdTransport(qintptr descriptor, QObject *parent)
     : Transport(new FdDevice(descriptor), parent)
@@ -285,8 +340,7 @@ void FdTransport::flushWrites()
 
 void FdTransport::setReadBufferLimit(qint64 bytes)
 {
-    // No buffer here to fill: any limit means "stop reading for now".
-    m_device->setReading(bytes == 0);
+    m_device->setReadAheadLimit(bytes);
 }
 
 bool FdTransport::isConnected() const

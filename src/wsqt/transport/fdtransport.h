@@ -1,10 +1,11 @@
 #pragma once
 
-// The lean transport for plain TCP connections a WsServer accepts: the
-// native descriptor under two QSocketNotifiers, reads straight into the
-// caller's buffer, writes coalesced with writev, and no buffers of its own
-// beyond what the kernel did not take yet. It costs a fraction of a
-// QTcpSocket per connection. TLS, proxies and clients keep QTcpSocket.
+// The lean transport for plain TCP connections, those a WsServer accepts and
+// a client's after a direct handshake: the native descriptor under
+// QSocketNotifiers, reads straight into the caller's buffer, writes
+// coalesced with sendmsg, and no buffers of its own beyond what the kernel
+// did not take yet. It costs a fraction of a QTcpSocket per connection. TLS,
+// proxies and UNIX sockets keep QSslSocket, QTcpSocket and QLocalSocket.
 
 #include "transport.h"
 
@@ -14,7 +15,13 @@
 
 #include <memory>
 
+class QTcpSocket;
+
 namespace wsqt::transport {
+
+// WSQT_NO_LEAN_TRANSPORT set to a non-empty value at start-up keeps
+// QTcpSocket for every connection (the test suite runs over both).
+bool leanTransportEnabled();
 
 class FdDevice : public QIODevice
 {
@@ -37,8 +44,11 @@ public:
     void flush();
     // Sends a FIN once everything queued is written.
     void shutdownWhenFlushed();
-    // Stops or resumes reading from the network (TCP pushes back meanwhile).
-    void setReading(bool reading);
+    // 0: the reader reads as data comes (readyRead()). Otherwise the reader
+    // has paused: the device reads ahead into a buffer of its own up to this
+    // many bytes, then stops (TCP pushes back), so that the end of the
+    // stream is still seen, as QTcpSocket's read buffer limit does.
+    void setReadAheadLimit(qint64 limit);
 
 Q_SIGNALS:
     void disconnected();
@@ -49,7 +59,10 @@ protected:
     qint64 writeData(const char *data, qint64 size) override;
 
 private:
+    void onReadable();
     void onWritable();
+    void peerEnded(const QString &error);
+    void updateReadNotifier();
     void reportWritten(qint64 bytes);
     void finish(const QString &error);
 
@@ -68,7 +81,8 @@ private:
     bool m_reportScheduled = false;
     bool m_shutdownPending = false;
     bool m_peerEnded = false;
-    bool m_reading = true;
+    QByteArray m_readAhead;
+    qint64 m_readAheadLimit = 0;
 };
 
 class FdTransport final : public Transport
@@ -77,6 +91,10 @@ class FdTransport final : public Transport
 
 public:
     explicit FdTransport(qintptr descriptor, QObject *parent = nullptr);
+    // The connection of `socket`, connected straight to its peer, on a
+    // descriptor of its own; null where none could be had. The socket may
+    // then be closed: the connection stays open.
+    static FdTransport *adopt(QTcpSocket *socket);
 
     void end() override;
     void destroy() override;
