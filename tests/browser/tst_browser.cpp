@@ -5,6 +5,8 @@
 // and sends a JSON report back over a WebSocket. The test checks the report
 // and what the server side saw, with permessage-deflate on and off.
 
+#include "waitfor.h"
+
 #include <wsqt/wsserver.h>
 #include <wsqt/wssocket.h>
 
@@ -59,20 +61,7 @@ QByteArray pattern(qsizetype size)
     return bytes;
 }
 
-template<typename Predicate>
-bool waitFor(Predicate predicate, int timeout)
-{
-    QDeadlineTimer deadline(timeout);
-    QTimer tick;
-    tick.start(20);
-    while (!predicate()) {
-        if (deadline.hasExpired())
-            return false;
-        QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents);
-        QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
-    }
-    return true;
-}
+using wsqt::test::waitFor;
 
 // Serves page.html and page.js, one request per connection.
 class PageServer : public QObject

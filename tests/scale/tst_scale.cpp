@@ -5,6 +5,7 @@
 // nothing of them. With and without permessage-deflate negotiated.
 
 #include "residentmemory.h"
+#include "waitfor.h"
 #include <wsqt/wsserver.h>
 #include <wsqt/wssocket.h>
 
@@ -35,20 +36,7 @@ constexpr int kPhaseTimeoutMs = 90000;
 // of it. Keeping a read buffer per idle connection (13 KB) fails it.
 constexpr qint64 kMaxBytesPerConnection = 12 * 1024;
 
-template<typename Predicate>
-bool waitFor(Predicate predicate, int timeout)
-{
-    QDeadlineTimer deadline(timeout);
-    QTimer tick;
-    tick.start(50);
-    while (!predicate()) {
-        if (deadline.hasExpired())
-            return false;
-        QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents);
-        QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
-    }
-    return true;
-}
+using wsqt::test::waitFor;
 
 // The child process of clients and the lines it prints.
 class ClientProcess

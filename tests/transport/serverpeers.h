@@ -8,6 +8,8 @@
 #include <wsqt/wsserver.h>
 #include <wsqt/wssocket.h>
 
+#include "waitfor.h"
+
 #include <QtCore/qbytearray.h>
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qdeadlinetimer.h>
@@ -21,26 +23,9 @@
 
 namespace serverpeers {
 
-constexpr int kWaitMs = 5000;
+constexpr int kWaitMs = wsqt::test::kDefaultWaitMs;
 
-// Runs the event loop until `predicate` holds or `timeout` ms passed. Unlike
-// QTest::qWaitFor it does not pause between rounds, so bulk transfers run at
-// full speed.
-template<typename Predicate>
-bool waitFor(Predicate predicate, int timeout = kWaitMs)
-{
-    QDeadlineTimer deadline(timeout);
-    // Wakes the loop when nothing else happens.
-    QTimer tick;
-    tick.start(20);
-    while (!predicate()) {
-        if (deadline.hasExpired())
-            return false;
-        QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents);
-        QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
-    }
-    return true;
-}
+using wsqt::test::waitFor;
 
 // RFC 6455's sample key and the Sec-WebSocket-Accept it gives.
 inline const QByteArray kKey = "dGhlIHNhbXBsZSBub25jZQ==";
