@@ -71,13 +71,12 @@ void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArra
     backpressured = false;
     statistics = WsStatistics();
     bytesQueued = 0;
-    bytesWritten = 0;
+    writeWatch = {};
 
     transport = newTransport;
     transport->setParent(q);
     QIODevice *device = transport->device();
     QObject::connect(device, &QIODevice::readyRead, q, [this] { processInput(); });
-    QObject::connect(device, &QIODevice::bytesWritten, q, [this](qint64 bytes) { onBytesWritten(bytes); });
     QObject::connect(transport, &transport::Transport::disconnected, q, [this] { onDisconnected(); });
     QObject::connect(transport, &transport::Transport::errorOccurred, q, [this](const QString &message) {
         // As ws: a socket error closes the connection (1006) without an error event.
@@ -304,10 +303,12 @@ void WsSocketPrivate::queueCallback(const WsSocket::Callback &callback)
     // Bytes leave the connection's queue for the transport in order: the
     // callback's data is written once everything queued so far is.
     const qint64 mark = bytesQueued + (connection ? connection->outgoingBytes() : 0);
-    if (bytesWritten >= mark)
+    if (bytesWrittenToTransport() >= mark) {
         callLater(callback, {});
-    else
+    } else {
         callbacks.push_back({mark, callback});
+        watchWrites(true);
+    }
 }
 
 void WsSocketPrivate::callLater(const WsSocket::Callback &callback, const WsError &error)
@@ -318,9 +319,23 @@ void WsSocketPrivate::callLater(const WsSocket::Callback &callback, const WsErro
     QMetaObject::invokeMethod(q, [callback, error] { callback(error); }, Qt::QueuedConnection);
 }
 
-void WsSocketPrivate::onBytesWritten(qint64 bytes)
+qint64 WsSocketPrivate::bytesWrittenToTransport() const
 {
-    bytesWritten += bytes;
+    return bytesQueued - (transport ? transport->bytesToWrite() : 0);
+}
+
+void WsSocketPrivate::watchWrites(bool watch)
+{
+    if (watch == bool(writeWatch) || (watch && !transport))
+        return;
+    if (watch)
+        writeWatch = QObject::connect(transport->device(), &QIODevice::bytesWritten, q, [this] { onBytesWritten(); });
+    else
+        QObject::disconnect(std::exchange(writeWatch, {}));
+}
+
+void WsSocketPrivate::onBytesWritten()
+{
     QPointer<WsSocket> guard(q);
     if (backpressured && q->bufferedAmount() <= limits.lowWaterMark) {
         backpressured = false;
@@ -328,12 +343,15 @@ void WsSocketPrivate::onBytesWritten(qint64 bytes)
         if (!guard)
             return;
     }
-    while (!callbacks.isEmpty() && callbacks.constFirst().writtenMark <= bytesWritten) {
+    const qint64 written = bytesWrittenToTransport();
+    while (!callbacks.isEmpty() && callbacks.constFirst().writtenMark <= written) {
         const WsSocket::Callback callback = callbacks.takeFirst().callback;
         callback(WsError());
         if (!guard)
             return;
     }
+    if (!backpressured && callbacks.isEmpty())
+        watchWrites(false);
 }
 
 void WsSocketPrivate::onDisconnected()
@@ -423,8 +441,10 @@ void WsSocketPrivate::startHeartbeat()
 
 void WsSocketPrivate::updateBackpressure()
 {
-    if (!backpressured && q->bufferedAmount() >= limits.highWaterMark)
+    if (!backpressured && q->bufferedAmount() >= limits.highWaterMark) {
         backpressured = true;
+        watchWrites(true);
+    }
 }
 
 void WsSocketPrivate::setupReconnect(const QUrl &url, const QStringList &protocols,
@@ -465,11 +485,11 @@ WsError WsSocketPrivate::sendData(const QByteArray &data, const WsSendOptions &o
         }
         return error;
     }
-    Outgoing operation{Outgoing::Data, data, {}, 0, std::move(callback)};
-    operation.options.binary = options.binary.value_or(true);
-    operation.options.fin = options.fin;
-    operation.options.compress = options.compress;
-    operation.options.mask = masked;
+    core::DataSendOptions sendOptions;
+    sendOptions.binary = options.binary.value_or(true);
+    sendOptions.fin = options.fin;
+    sendOptions.compress = options.compress;
+    sendOptions.mask = masked;
     statistics.bytesSent += data.size();
     if (options.fin)
         ++statistics.messagesSent;
@@ -478,7 +498,11 @@ WsError WsSocketPrivate::sendData(const QByteArray &data, const WsSendOptions &o
         if (options.fin)
             serverTraffic->messagesSent.add(1);
     }
-    const WsError error = submit(std::move(operation));
+    // With nothing ahead of it and nothing to compress on a worker, the
+    // frame goes to the connection at once: the common case, kept lean.
+    const WsError error = compressing || !sendQueue.isEmpty() || compressesOnWorker(data.size(), sendOptions.compress)
+            ? submit(Outgoing{Outgoing::Data, data, sendOptions, 0, std::move(callback)})
+            : completeSend(connection->send(data, sendOptions), callback);
     updateBackpressure();
     return error;
 }
@@ -543,13 +567,18 @@ WsError WsSocketPrivate::execute(Outgoing &operation)
         }
         break;
     }
+    return completeSend(error, operation.callback);
+}
+
+WsError WsSocketPrivate::completeSend(const WsError &error, const WsSocket::Callback &callback)
+{
     if (error.isError()) {
         qCWarning(lcSocket) << q << error;
-        callLater(operation.callback, error);
+        callLater(callback, error);
         return error;
     }
     flushSoon();
-    queueCallback(operation.callback);
+    queueCallback(callback);
     return {};
 }
 
@@ -570,10 +599,14 @@ WsError WsSocketPrivate::sendControl(Outgoing::Kind kind, const QByteArray &data
     return submit(std::move(operation));
 }
 
+bool WsSocketPrivate::compressesOnWorker(qsizetype size, bool compress) const
+{
+    return deflate && size >= kWorkerCompressionThreshold && connection->willCompress(size, compress);
+}
+
 bool WsSocketPrivate::compressOnWorker(Outgoing &operation)
 {
-    if (!deflate || operation.data.size() < kWorkerCompressionThreshold
-        || !connection->willCompress(operation.data.size(), operation.options.compress))
+    if (!compressesOnWorker(operation.data.size(), operation.options.compress))
         return false;
     compressing = true;
     queuedBytes += operation.data.size();
@@ -611,15 +644,8 @@ void WsSocketPrivate::finishCompression(Outgoing &operation, const QByteArray &c
                                               QStringLiteral("The socket was closed while data was being compressed")));
         return;
     }
-    if (error.isError()) {
-        qCWarning(lcSocket) << q << error;
-        callLater(operation.callback, error);
-    } else if (const WsError refused = connection->sendCompressed(compressed, operation.options); refused.isError()) {
-        callLater(operation.callback, refused);
-    } else {
-        flushSoon();
-        queueCallback(operation.callback);
-    }
+    completeSend(error.isError() ? error : connection->sendCompressed(compressed, operation.options),
+                 operation.callback);
     runQueue();
 }
 

@@ -41,7 +41,11 @@ public:
     void flushSoon();
     void queueCallback(const WsSocket::Callback &callback);
     void callLater(const WsSocket::Callback &callback, const WsError &error);
-    void onBytesWritten(qint64 bytes);
+    void onBytesWritten();
+    // Follows the transport's writes only while a callback or a drained()
+    // waits on them.
+    void watchWrites(bool watch);
+    qint64 bytesWrittenToTransport() const;
     void onDisconnected();
     void startClosing();
     void endTransportIfDone();
@@ -63,6 +67,10 @@ public:
     WsError submit(Outgoing &&operation);
     WsError sendControl(Outgoing::Kind kind, const QByteArray &data, bool mask, WsSocket::Callback callback);
     WsError execute(Outgoing &operation);
+    // After a frame was handed to the connection, or refused: the callback
+    // hears of the refusal, or waits until the frame is written.
+    WsError completeSend(const WsError &error, const WsSocket::Callback &callback);
+    bool compressesOnWorker(qsizetype size, bool compress) const;
     bool compressOnWorker(Outgoing &operation);
     void finishCompression(Outgoing &operation, const QByteArray &compressed, const WsError &error);
     void runQueue();
@@ -96,11 +104,11 @@ public:
     wsqt::transport::ClientHandshake *handshake = nullptr;
     QTimer *closeTimer = nullptr;
 
-    // Bytes handed to the transport and bytes it reported written, since the
-    // start: a callback fires when the second passes the first as it was
-    // right after its frame was queued.
+    // Bytes handed to the transport since the start. Less what the transport
+    // still holds, they are the bytes written: a callback fires when those
+    // pass bytesQueued as it was right after its frame was queued.
     qint64 bytesQueued = 0;
-    qint64 bytesWritten = 0;
+    QMetaObject::Connection writeWatch;
     struct PendingCallback
     {
         qint64 writtenMark;

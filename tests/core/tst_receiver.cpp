@@ -536,6 +536,8 @@ private slots:
     void manyFramesInOneRead();
     void inPlaceReadLandsInTheMessage();
     void largeMessageBuffersAreReused();
+    void smallMessageBuffersAreReused();
+    void idleInputBufferPassesBetweenReceivers();
     void keepFragmentsSwitchedBetweenMessages();
     void stopsAfterCloseOrError_data();
     void stopsAfterCloseOrError();
@@ -953,18 +955,22 @@ void tst_Receiver::inPlaceReadLandsInTheMessage()
     }
 }
 
+// Delivers one binary frame to `receiver` and returns its message.
+QByteArray deliverOne(Receiver &receiver, const QByteArray &payload)
+{
+    const QByteArray stream = frameTo(Role::Server, Binary, payload);
+    receiver.feed(stream.constData(), stream.size());
+    Events events;
+    drain(receiver, &events);
+    return events.size() == 1 ? events.first().data : QByteArray();
+}
+
 void tst_Receiver::largeMessageBuffersAreReused()
 {
     // A large message's buffer becomes a later one's once the application has
     // let go of it, and never while it still holds it.
     Receiver receiver(server());
-    const auto deliver = [&receiver](const QByteArray &payload) {
-        const QByteArray stream = frameTo(Role::Server, Binary, payload);
-        receiver.feed(stream.constData(), stream.size());
-        Events events;
-        drain(receiver, &events);
-        return events.size() == 1 ? events.first().data : QByteArray();
-    };
+    const auto deliver = [&receiver](const QByteArray &payload) { return deliverOne(receiver, payload); };
     const QByteArray first = binaryPayload(200000, 1);
     const QByteArray second = binaryPayload(200000, 2);
     const QByteArray third = binaryPayload(150000, 3);
@@ -995,6 +1001,77 @@ void tst_Receiver::largeMessageBuffersAreReused()
     drain(small, &events);
     QCOMPARE(events.size(), 1);
     QVERIFY(!small.holdsReusableBuffers());
+}
+
+void tst_Receiver::smallMessageBuffersAreReused()
+{
+    // The last small message delivered on a thread becomes the buffer of the
+    // next, whichever receiver parses it, once the application has let go of
+    // it; a message the application still holds is never written over.
+    Receiver a(server());
+    Receiver b(server());
+    const QByteArray first = binaryPayload(100, 1);
+    const QByteArray second = binaryPayload(100, 2);
+    const QByteArray third = binaryPayload(90, 3);
+
+    const QByteArray held = deliverOne(a, first);
+    QCOMPARE(held, first);
+    QByteArray released = deliverOne(b, second);
+    QCOMPARE(released, second);
+    QVERIFY(released.constData() != held.constData());
+    QCOMPARE(held, first);
+    const char *secondBuffer = released.constData();
+    released = QByteArray();
+    // Takes the memory of a buffer that went back to the allocator.
+    const QByteArray unrelated(100, 'x');
+    const QByteArray reused = deliverOne(a, third);
+    QCOMPARE(reused, third);
+    QCOMPARE(reused.constData(), secondBuffer);
+    QCOMPARE(held, first);
+
+    // A buffer that a message would fill less than half of is not taken.
+    QByteArray large = deliverOne(b, binaryPayload(40000, 4));
+    const char *largeBuffer = large.constData();
+    large = QByteArray();
+    const QByteArray small = deliverOne(a, binaryPayload(1000, 5));
+    QCOMPARE(small, binaryPayload(1000, 5));
+    QVERIFY(small.constData() != largeBuffer);
+}
+
+void tst_Receiver::idleInputBufferPassesBetweenReceivers()
+{
+    // A drained read buffer goes to the next receiver on the thread that
+    // reads, empty: no byte of one connection is ever parsed for another,
+    // and what a receiver has not parsed yet stays its own.
+    const auto read = [](Receiver &receiver, const QByteArray &bytes) {
+        const Receiver::InputBuffer buffer = receiver.inputBuffer(65536);
+        QVERIFY(buffer.size >= bytes.size());
+        std::memcpy(buffer.data, bytes.constData(), size_t(bytes.size()));
+        receiver.commitInput(bytes.size());
+    };
+    const QByteArray first = frameTo(Role::Server, Binary, binaryPayload(300, 1));
+    const QByteArray second = frameTo(Role::Server, Binary, binaryPayload(300, 2));
+    const QByteArray third = frameTo(Role::Server, Binary, binaryPayload(200, 3));
+
+    Receiver a(server());
+    Receiver b(server());
+    Receiver c(server());
+    Events events;
+    // Part of a frame header: it stays in a's buffer, unparsed.
+    read(a, first.left(3));
+    drain(a, &events);
+    a.releaseIdleInput();
+    QCOMPARE(a.bufferedInput(), 3);
+    read(b, second);
+    drain(b, &events);
+    b.releaseIdleInput();
+    QCOMPARE(b.bufferedInput(), 0);
+    read(c, third);
+    drain(c, &events);
+    read(a, first.mid(3));
+    drain(a, &events);
+    QCOMPARE(describe(events), describe(Events{binary(binaryPayload(300, 2)), binary(binaryPayload(200, 3)),
+                                               binary(binaryPayload(300, 1))}));
 }
 
 void tst_Receiver::keepFragmentsSwitchedBetweenMessages()

@@ -604,6 +604,7 @@ private slots:
     void sendKinds_data();
     void sendKinds();
     void sendCallback();
+    void callbackAfterUnwatchedWrites();
     void bufferedAmount_data();
     void bufferedAmount();
     void sendNotOpen_data();
@@ -1720,6 +1721,34 @@ void tst_WsSocket::sendCallback()
     QCOMPARE(client.ping("p", [&](const WsError &error) { pingCalls.append(error); }), WsError());
     QCOMPARE(pingCalls.size(), 0);
     QTRY_COMPARE(pingCalls, QList<WsError>{WsError()});
+}
+
+void tst_WsSocket::callbackAfterUnwatchedWrites()
+{
+    // While no callback waits, nothing follows the transport's writes, yet
+    // those writes count: a callback queued after them fires once its own
+    // frame is written, neither before nor never.
+    ServerPeer peer;
+    WsSocket client;
+    QVERIFY(connectTo(peer, client));
+    EventLog serverLog(peer.socket());
+
+    for (int round = 0; round < 2; ++round) {
+        for (int i = 0; i < 5; ++i)
+            QCOMPARE(client.send(pattern(1000 + i)), WsError());
+        QTRY_COMPARE(serverLog.messages.size(), 6 * round + 5);
+        QList<WsError> errors;
+        qint64 bufferedInCallback = -1;
+        const auto callback = [&](const WsError &error) {
+            errors.append(error);
+            bufferedInCallback = client.bufferedAmount();
+        };
+        QCOMPARE(client.send(pattern(512 * 1024 + round), {}, callback), WsError());
+        QTRY_COMPARE(errors, QList<WsError>{WsError()});
+        QCOMPARE(bufferedInCallback, 0);
+        QTRY_COMPARE(serverLog.messages.size(), 6 * round + 6);
+        QCOMPARE(serverLog.messages.last(), pattern(512 * 1024 + round));
+    }
 }
 
 void tst_WsSocket::bufferedAmount_data()

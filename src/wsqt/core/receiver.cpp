@@ -22,12 +22,46 @@ constexpr quint64 kDirectReadThreshold = 4096;
 // A new message buffer reserves at most this much ahead of the bytes that
 // arrived: a length field alone must not commit memory.
 constexpr quint64 kMaxEagerReserve = 1024 * 1024;
-// Message buffers from this size on are kept for reuse: below it the
-// allocator serves them from memory it holds anyway. Above the second bound
-// they are not, so that what a connection keeps stays small beside its
-// messages in flight.
+// Message buffers from this size on are kept for reuse by their connection,
+// so that the pages of a large message are not faulted in again for the
+// next. Above the second bound they are not, so that what a connection keeps
+// stays small beside its messages in flight.
 constexpr qsizetype kReuseThreshold = 64 * 1024;
 constexpr qsizetype kMaxReusableCapacity = 2 * 1024 * 1024;
+// A kept buffer is reused for a message that fills at least half of it, or
+// for any message when it is this small.
+constexpr qsizetype kSmallSlack = 256;
+
+// One drained input buffer per thread, passed from connection to connection:
+// the connections of a thread read one after the other, so none keeps a
+// buffer while idle and none allocates one for each read.
+QByteArray &spareInput()
+{
+    thread_local QByteArray spare;
+    return spare;
+}
+
+// The last small message delivered on this thread. Once the application
+// has let go of it, it becomes the next small message's buffer: an echo or a
+// relay of small messages then allocates nothing per message.
+QByteArray &spareMessage()
+{
+    thread_local QByteArray spare;
+    return spare;
+}
+
+// Moves a kept buffer into `message` when the application holds no copy of
+// it any more (it is detached) and a message of `length` bytes fills at
+// least half of it, or it is small anyway.
+bool adoptBuffer(QByteArray &kept, qsizetype length, QByteArray *message)
+{
+    const qsizetype capacity = kept.capacity();
+    if (!kept.isDetached() || capacity < length || (capacity > 2 * length && capacity > kSmallSlack))
+        return false;
+    *message = std::exchange(kept, QByteArray());
+    message->resize(0);
+    return true;
+}
 
 QString frameError(const QString &what)
 {
@@ -56,6 +90,8 @@ Receiver::InputBuffer Receiver::inputBuffer(qsizetype sizeHint)
         m_offeredDirect = true;
         return {m_message.data() + filled, length};
     }
+    if (m_input.isNull())
+        m_input.swap(spareInput());
     if (m_inputPos == m_input.size()) {
         m_input.resize(0);
         m_inputPos = 0;
@@ -77,6 +113,11 @@ Receiver::InputBuffer Receiver::inputBuffer(qsizetype sizeHint)
 void Receiver::releaseIdleInput()
 {
     if (m_inputPos == m_input.size() && m_input.capacity() > kIdleInputCapacity) {
+        QByteArray &spare = spareInput();
+        if (spare.isNull() && m_input.capacity() <= kMaxInputChunk) {
+            m_input.resize(0);
+            spare.swap(m_input);
+        }
         m_input = QByteArray();
         m_inputPos = 0;
     }
@@ -96,15 +137,13 @@ void Receiver::releaseReusableBuffers()
 
 void Receiver::reserveMessage(qsizetype length)
 {
-    if (length >= kReuseThreshold) {
+    if (length < kReuseThreshold) {
+        if (adoptBuffer(spareMessage(), length, &m_message))
+            return;
+    } else {
         for (QByteArray &buffer : m_reusable) {
-            // Detached: the application holds no copy any more. A much larger
-            // buffer would hold memory the message does not need.
-            if (buffer.isDetached() && buffer.capacity() >= length && buffer.capacity() <= 2 * length) {
-                m_message = std::exchange(buffer, QByteArray());
-                m_message.resize(0);
+            if (adoptBuffer(buffer, length, &m_message))
                 return;
-            }
         }
     }
     m_message.reserve(length);
@@ -112,7 +151,11 @@ void Receiver::reserveMessage(qsizetype length)
 
 void Receiver::keepForReuse(const QByteArray &message)
 {
-    if (message.capacity() < kReuseThreshold || message.capacity() > kMaxReusableCapacity)
+    if (message.capacity() < kReuseThreshold) {
+        spareMessage() = message;
+        return;
+    }
+    if (message.capacity() > kMaxReusableCapacity)
         return;
     m_reusable[m_nextReusable] = message;
     m_nextReusable = (m_nextReusable + 1) % int(std::size(m_reusable));

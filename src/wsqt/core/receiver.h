@@ -92,8 +92,9 @@ public:
     // parsed only here, so a caller that stops asking receives no more events.
     bool next(ReceiverEvent *event);
 
-    // Frees the input buffer when everything in it was parsed, so that an
-    // idle connection holds no read buffer.
+    // Gives up the input buffer when everything in it was parsed, so that an
+    // idle connection holds no read buffer. One such buffer per thread is
+    // kept for the next inputBuffer() of any receiver on the thread.
     void releaseIdleInput();
 
     // Large messages delivered lately stay referenced here, and one that the

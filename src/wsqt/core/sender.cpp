@@ -11,6 +11,9 @@ namespace {
 constexpr qsizetype kShareThreshold = 16 * 1024;
 // Small frames are coalesced up to this size.
 constexpr qsizetype kCoalesceLimit = 64 * 1024;
+// A chunk that gets a second frame is part of a batch: it makes room for
+// many at once rather than reallocating every few frames.
+constexpr qsizetype kBatchChunkCapacity = 4096;
 
 } // namespace
 
@@ -88,9 +91,10 @@ void Sender::queueFrame(FrameFlags flags, const QByteArray &payload, bool mask)
         m_chunks.append(std::exchange(m_tail, QByteArray()));
 
     const qsizetype old = m_tail.size();
-    if (alone)
-        m_tail.reserve(headerSize + copied);
-    m_tail.resize(old + headerSize + copied);
+    const qsizetype needed = old + headerSize + copied;
+    if (alone || (old > 0 && m_tail.capacity() < kBatchChunkCapacity))
+        m_tail.reserve(alone ? needed : qMax(needed, kBatchChunkCapacity));
+    m_tail.resize(needed);
     char *out = m_tail.data() + old;
     writeFrameHeader(out, flags, quint64(length), mask ? key : nullptr);
     if (share) {
