@@ -32,23 +32,20 @@ constexpr qsizetype kMaxReusableCapacity = 2 * 1024 * 1024;
 // for any message when it is this small.
 constexpr qsizetype kSmallSlack = 256;
 
-// One drained input buffer per thread, passed from connection to connection:
-// the connections of a thread read one after the other, so none keeps a
-// buffer while idle and none allocates one for each read.
-QByteArray &spareInput()
+// Buffers that pass from connection to connection on a thread rather than
+// back to the allocator.
+struct ThreadBuffers
 {
-    thread_local QByteArray spare;
-    return spare;
-}
-
-// The last small message delivered on this thread. Once the application
-// has let go of it, it becomes the next small message's buffer: an echo or a
-// relay of small messages then allocates nothing per message.
-QByteArray &spareMessage()
-{
-    thread_local QByteArray spare;
-    return spare;
-}
+    // One drained input buffer: the connections of a thread read one after
+    // the other, so none keeps a buffer while idle and none allocates one
+    // for each read.
+    QByteArray input;
+    // The last small message delivered. Once the application has let go of
+    // it, it becomes the next small message's buffer: an echo or a relay of
+    // small messages then allocates nothing per message.
+    QByteArray message;
+};
+thread_local ThreadBuffers threadBuffers;
 
 // Moves a kept buffer into `message` when the application holds no copy of
 // it any more (it is detached) and a message of `length` bytes fills at
@@ -91,7 +88,7 @@ Receiver::InputBuffer Receiver::inputBuffer(qsizetype sizeHint)
         return {m_message.data() + filled, length};
     }
     if (m_input.isNull())
-        m_input.swap(spareInput());
+        m_input.swap(threadBuffers.input);
     if (m_inputPos == m_input.size()) {
         m_input.resize(0);
         m_inputPos = 0;
@@ -113,7 +110,7 @@ Receiver::InputBuffer Receiver::inputBuffer(qsizetype sizeHint)
 void Receiver::releaseIdleInput()
 {
     if (m_inputPos == m_input.size() && m_input.capacity() > kIdleInputCapacity) {
-        QByteArray &spare = spareInput();
+        QByteArray &spare = threadBuffers.input;
         if (spare.isNull() && m_input.capacity() <= kMaxInputChunk) {
             m_input.resize(0);
             spare.swap(m_input);
@@ -138,7 +135,7 @@ void Receiver::releaseReusableBuffers()
 void Receiver::reserveMessage(qsizetype length)
 {
     if (length < kReuseThreshold) {
-        if (adoptBuffer(spareMessage(), length, &m_message))
+        if (adoptBuffer(threadBuffers.message, length, &m_message))
             return;
     } else {
         for (QByteArray &buffer : m_reusable) {
@@ -152,7 +149,7 @@ void Receiver::reserveMessage(qsizetype length)
 void Receiver::keepForReuse(const QByteArray &message)
 {
     if (message.capacity() < kReuseThreshold) {
-        spareMessage() = message;
+        threadBuffers.message = message;
         return;
     }
     if (message.capacity() > kMaxReusableCapacity)

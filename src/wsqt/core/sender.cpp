@@ -3,6 +3,8 @@
 #include "mask.h"
 #include "random.h"
 
+#include <cstring>
+
 namespace wsqt::core {
 
 namespace {
@@ -72,12 +74,8 @@ void Sender::sendControl(Opcode opcode, const QByteArray &payload, bool mask)
 void Sender::queueFrame(FrameFlags flags, const QByteArray &payload, bool mask)
 {
     uchar key[4];
-    if (mask) {
-        if (m_generateMask)
-            m_generateMask(key);
-        else
-            fillRandom(key, sizeof key);
-    }
+    if (mask)
+        nextMaskKey(key);
     const qsizetype length = payload.size();
     const int headerSize = frameHeaderSize(quint64(length), mask);
     m_pendingBytes += headerSize + length;
@@ -107,6 +105,23 @@ void Sender::queueFrame(FrameFlags flags, const QByteArray &payload, bool mask)
     } else if (length) {
         std::memcpy(out + headerSize, payload.constData(), size_t(length));
     }
+}
+
+void Sender::nextMaskKey(uchar key[4])
+{
+    if (m_generateMask) {
+        m_generateMask(key);
+        return;
+    }
+    if (!m_maskKeys)
+        m_maskKeys = std::make_unique<MaskKeys>();
+    MaskKeys &keys = *m_maskKeys;
+    if (keys.used == sizeof keys.bytes) {
+        fillRandom(keys.bytes, sizeof keys.bytes);
+        keys.used = 0;
+    }
+    std::memcpy(key, keys.bytes + keys.used, 4);
+    keys.used += 4;
 }
 
 QByteArray Sender::takeChunk()

@@ -12,6 +12,7 @@
 #include <QtCore/qbytearraylist.h>
 
 #include <functional>
+#include <memory>
 
 namespace wsqt::core {
 
@@ -60,8 +61,18 @@ public:
 private:
     FrameFlags startFragment(bool binary, bool fin, bool compressed);
     void queueFrame(FrameFlags flags, const QByteArray &payload, bool mask);
+    void nextMaskKey(uchar key[4]);
+
+    // Random masking keys are drawn several at a time (only by a sender that
+    // masks): the thread's random pool is one call away per batch of keys.
+    struct MaskKeys
+    {
+        uchar bytes[64];
+        std::size_t used = sizeof bytes;
+    };
 
     MaskGenerator m_generateMask;
+    std::unique_ptr<MaskKeys> m_maskKeys;
     MessageDeflater *m_deflater = nullptr;
     bool m_firstFragment = true;
     bool m_compressing = false;     // the fragmented message in progress is compressed
