@@ -644,8 +644,13 @@ void WsSocketPrivate::finishCompression(Outgoing &operation, const QByteArray &c
                                               QStringLiteral("The socket was closed while data was being compressed")));
         return;
     }
-    completeSend(error.isError() ? error : connection->sendCompressed(compressed, operation.options),
-                 operation.callback);
+    const WsError refused = error.isError() ? WsError() : connection->sendCompressed(compressed, operation.options);
+    // Closing began while the worker compressed: as for send(), the callback
+    // hears of it, with no warning.
+    if (refused.isError())
+        callLater(operation.callback, refused);
+    else
+        completeSend(error, operation.callback);
     runQueue();
 }
 
