@@ -20,7 +20,8 @@ constexpr qint64 kPausedReadBufferSize = 64 * 1024;
 // The most read from the transport at a time (more when a large payload is
 // read in place, in pieces of this size).
 constexpr qsizetype kReadChunk = 64 * 1024;
-// How long a connection's message buffers kept for reuse outlive its traffic.
+// At most how long a connection's message buffers kept for reuse outlive its
+// traffic: they are dropped this long after the first was kept.
 constexpr int kReusableBufferHoldMs = 250;
 // Messages from this size on are compressed on a worker thread; smaller
 // ones cost less than the hand-over.

@@ -16,13 +16,13 @@
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
 #include <QtCore/qurl.h>
-
-class QTcpSocket;
 #include <QtNetwork/qsslerror.h>
 
 #include <functional>
 #include <memory>
 #include <optional>
+
+class QTcpSocket;
 
 namespace wsqt::transport {
 

@@ -65,7 +65,11 @@ qint64 FdDevice::readData(char *data, qint64 maxSize)
     if (!m_readAhead.isEmpty()) {
         const qsizetype n = qsizetype(qMin<qint64>(maxSize, m_readAhead.size()));
         std::memcpy(data, m_readAhead.constData(), size_t(n));
-        m_readAhead.remove(0, n);
+        // Drained, it is freed: a resumed connection keeps no buffer here.
+        if (n == m_readAhead.size())
+            m_readAhead = QByteArray();
+        else
+            m_readAhead.remove(0, n);
         updateReadNotifier();
         return n;
     }
@@ -94,11 +98,15 @@ void FdDevice::onReadable()
     }
     m_readAhead.resize(old + room);
     const ssize_t n = ::read(int(m_descriptor), m_readAhead.data() + old, size_t(room));
-    m_readAhead.resize(old + qMax<qsizetype>(qsizetype(n), 0));
+    const int readError = errno;
+    if (n > 0 || old > 0)
+        m_readAhead.resize(old + qMax<qsizetype>(qsizetype(n), 0));
+    else
+        m_readAhead = QByteArray();   // nothing came: no buffer kept for it
     if (n > 0)
         updateReadNotifier();
-    else if (n == 0 || !wouldBlock(errno))
-        peerEnded(n < 0 ? errnoMessage(errno) : QString());
+    else if (n == 0 || !wouldBlock(readError))
+        peerEnded(n < 0 ? errnoMessage(readError) : QString());
 }
 
 void FdDevice::peerEnded(const QString &error)
