@@ -187,7 +187,10 @@ void Transport::emitDisconnectedOnce()
     if (m_disconnectedEmitted)
         return;
     m_disconnectedEmitted = true;
-    Q_EMIT disconnected();
+    // Never from inside a call: a write, an end() or a destroy() that meets
+    // the end of the connection returns to a caller that still holds the
+    // transport, and the receivers of disconnected() may delete their socket.
+    QMetaObject::invokeMethod(this, &Transport::disconnected, Qt::QueuedConnection);
 }
 
 } // namespace wsqt::transport

@@ -34,6 +34,9 @@ public:
     // The peer's TLS certificate, when it presented one.
     virtual QSslCertificate peerCertificate() const { return QSslCertificate(); }
 
+    // disconnected() is always emitted from the event loop, once, never from
+    // inside a call to the transport.
+
     // Writes what is buffered, then ends the sending side (a TCP FIN, or the
     // TLS close_notify) and waits for the peer to close: disconnected() follows.
     virtual void end() = 0;
