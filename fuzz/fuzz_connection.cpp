@@ -157,15 +157,13 @@ public:
     {
         const Connection::State state = m_connection->state();
         WsError error;
-        if (!m_compressElsewhere) {
-            error = m_connection->send(data, options);
-        } else if (state != Connection::State::Open) {
-            error = m_connection->sendCompressed(data, options);
-        } else if (m_connection->willCompress(data.size(), options.compress)) {
+        if (m_compressElsewhere && state == Connection::State::Open
+            && m_connection->willCompress(data.size(), options.compress)) {
+            m_connection->reserveCompressed();
             QByteArray compressed;
             FUZZ_CHECK(m_deflate);
             FUZZ_CHECK(!m_deflate->deflate(data.constData(), data.size(), options.fin, &compressed).isError());
-            error = m_connection->sendCompressed(compressed, options);
+            m_connection->sendCompressed(compressed, options);
         } else {
             error = m_connection->send(data, options);
         }

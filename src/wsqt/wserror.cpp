@@ -42,6 +42,8 @@ QString WsError::codeName(Code code)
     case Timeout: return QStringLiteral("WSQT_ERR_TIMEOUT");
     case BufferOverflow: return QStringLiteral("WSQT_ERR_BUFFER_OVERFLOW");
     case ServerError: return QStringLiteral("WSQT_ERR_SERVER");
+    case PeerNotReading: return QStringLiteral("WSQT_ERR_PEER_NOT_READING");
+    case ReceiveMemoryExceeded: return QStringLiteral("WSQT_ERR_RECEIVE_MEMORY_EXCEEDED");
     }
     return {};
 }

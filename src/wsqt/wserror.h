@@ -46,7 +46,9 @@ public:
         ProxyError,                   // the proxy refused or failed
         Timeout,                      // a heartbeat or other timer expired
         BufferOverflow,               // maxBufferedAmount was passed
-        ServerError                   // the listening socket failed
+        ServerError,                  // the listening socket failed
+        PeerNotReading,               // the peer sent while it read nothing for backpressureTimeout (1008)
+        ReceiveMemoryExceeded         // the server's maxReceiveMemory was reached (1013)
     };
     Q_ENUM(Code)
 

@@ -122,6 +122,8 @@ private slots:
     void notOpenMessage();
     void inputBufferPath();
     void keepFragmentsReachesTheReceiver();
+    void repliesWaitBehindReservedMessage_data();
+    void repliesWaitBehindReservedMessage();
 };
 
 void tst_Connection::peerCloseIsEchoed_data()
@@ -580,6 +582,34 @@ void tst_Connection::keepFragmentsReachesTheReceiver()
     QVERIFY(events[0].asFragments);
     QCOMPARE(events[0].fragments, QByteArrayList({"Hel", "lo"}));
     QVERIFY(events[0].data.isEmpty());
+}
+
+void tst_Connection::repliesWaitBehindReservedMessage_data()
+{
+    QTest::addColumn<Role>("role");
+    QTest::newRow("server") << Role::Server;
+    QTest::newRow("client") << Role::Client;
+}
+
+void tst_Connection::repliesWaitBehindReservedMessage()
+{
+    // A message accepted while open is compressed elsewhere; meanwhile a
+    // ping and a close frame arrive. The pong and the close reply go out
+    // after the message, and the transport ends only then.
+    QFETCH(Role, role);
+    Connection connection(options(role));
+    connection.reserveCompressed();
+    receive(connection, fromPeer(role, 0x89, "p") + fromPeer(role, 0x88, hex("03 e8")));
+    QVERIFY(!connection.hasOutgoing());
+    QCOMPARE(connection.outgoingBytes(), qint64(fromUs(role, 0x8a, "p").size() + fromUs(role, 0x88, hex("03 e8")).size()));
+    QVERIFY(!connection.shouldEndTransport());
+
+    DataSendOptions send;
+    send.mask = role == Role::Client;
+    connection.sendCompressed("compressed", send);
+    QCOMPARE(takeAll(connection), fromUs(role, 0xc2, "compressed") + fromUs(role, 0x8a, "p")
+                                          + fromUs(role, 0x88, hex("03 e8")));
+    QVERIFY(connection.shouldEndTransport());
 }
 
 QTEST_APPLESS_MAIN(tst_Connection)

@@ -550,6 +550,9 @@ private slots:
     void defaultFragmentLimit();
     void emptyFragmentFlood_data();
     void emptyFragmentFlood();
+    void inflateSlicesBoundEachCall();
+    void budgetBoundsMessagesTogether();
+    void budgetGivenBackWhenRefusedOrDestroyed();
 
     void utf8FailsFast_data();
     void utf8FailsFast();
@@ -1285,6 +1288,103 @@ void tst_Receiver::emptyFragmentFlood()
     drain(receiver, &events);
     QCOMPARE(describe(events), describe(expected));
     QVERIFY2(timer.elapsed() < 10000, qPrintable(QStringLiteral("%1 ms").arg(timer.elapsed())));
+}
+
+void tst_Receiver::inflateSlicesBoundEachCall()
+{
+    // A compressed message whose inflation would hold the loop: next()
+    // stops after each slice with the rest pending, and the message comes
+    // out whole, the same as without slices.
+    constexpr quint64 kSlice = 64 * 1024;
+    constexpr qsizetype kPiece = 1024;      // what one inflate call may take past the slice
+    PassThroughInflater inflater;
+    ReceiverOptions options(client());
+    options.inflateSlice = kSlice;
+    Receiver receiver(options);
+    receiver.setInflater(&inflater);
+    const QByteArray payload = binaryPayload(1024 * 1024);
+    const QByteArray stream = frame(Binary | 0x40, payload, false) + frame(Ping, "after", false);
+    receiver.feed(stream.constData(), stream.size());
+
+    Events events;
+    int slices = 0;
+    for (;;) {
+        drain(receiver, &events);
+        if (!receiver.hasPendingWork())
+            break;
+        QVERIFY(events.isEmpty());
+        ++slices;
+    }
+    // No call inflated more than a slice and a piece.
+    QVERIFY2(quint64(slices) >= quint64(payload.size()) / (kSlice + kPiece), qPrintable(QString::number(slices)));
+    QCOMPARE(describe(events), describe(Events{binary(payload), ping("after")}));
+}
+
+void tst_Receiver::budgetBoundsMessagesTogether()
+{
+    // Two connections share 256 KiB beyond each message's first 64 KiB: the
+    // second large message that would pass it is refused with 1013, and the
+    // budget comes back once the first is delivered.
+    const auto budget = std::make_shared<MemoryBudget>(256 * 1024);
+    ReceiverOptions options(server());
+    options.budget = budget;
+    Receiver first(options);
+    Receiver second(options);
+    const QByteArray part = binaryPayload(250 * 1024);
+    const QByteArray opening = frameTo(Role::Server, BinaryFirst, part);
+    first.feed(opening.constData(), opening.size());
+    Events events;
+    drain(first, &events);
+    QVERIFY(events.isEmpty());
+    QCOMPARE(budget->used(), quint64(part.size()) - kUnbudgetedMessageBytes);
+
+    const QByteArray large = frameTo(Role::Server, Binary, binaryPayload(200 * 1024));
+    second.feed(large.constData(), large.size());
+    drain(second, &events);
+    const ReceiverEvent refused = failed(WsError::ReceiveMemoryExceeded, 1013,
+                                         QStringLiteral("The memory for incoming messages is used up "
+                                                        "(maxReceiveMemory)"));
+    QCOMPARE(describe(events), describe(Events{refused}));
+
+    const QByteArray closing = frameTo(Role::Server, ContinueFin, "end");
+    first.feed(closing.constData(), closing.size());
+    events.clear();
+    drain(first, &events);
+    QCOMPARE(describe(events), describe(Events{binary(part + "end")}));
+    QCOMPARE(budget->used(), quint64(0));
+
+    Receiver third(options);
+    third.feed(large.constData(), large.size());
+    events.clear();
+    drain(third, &events);
+    QCOMPARE(events.size(), 1);
+    QCOMPARE(events.first().type, ReceiverEvent::Message);
+}
+
+void tst_Receiver::budgetGivenBackWhenRefusedOrDestroyed()
+{
+    const auto budget = std::make_shared<MemoryBudget>(1024 * 1024);
+    ReceiverOptions options(server());
+    options.budget = budget;
+    options.maxPayload = 512 * 1024;
+    const QByteArray part = frameTo(Role::Server, BinaryFirst, binaryPayload(300 * 1024));
+    {
+        Receiver receiver(options);
+        receiver.feed(part.constData(), part.size());
+        Events events;
+        drain(receiver, &events);
+        QVERIFY(budget->used() > 0);
+    }
+    QCOMPARE(budget->used(), quint64(0));
+
+    Receiver receiver(options);
+    const QByteArray tooLong = part + frameTo(Role::Server, ContinueFin, binaryPayload(300 * 1024));
+    receiver.feed(tooLong.constData(), tooLong.size());
+    Events events;
+    drain(receiver, &events);
+    QCOMPARE(events.size(), 1);
+    QCOMPARE(events.first().error.code(), WsError::UnsupportedMessageLength);
+    QCOMPARE(budget->used(), quint64(0));
 }
 
 void tst_Receiver::utf8FailsFast_data()

@@ -79,12 +79,10 @@ WsError Connection::send(const QByteArray &data, const DataSendOptions &options)
     return m_sender.sendData(data, options.binary, options.fin, options.compress, options.mask);
 }
 
-WsError Connection::sendCompressed(const QByteArray &payload, const DataSendOptions &options)
+void Connection::sendCompressed(const QByteArray &payload, const DataSendOptions &options)
 {
-    if (const WsError error = checkOpen(); error.isError())
-        return error;
     m_sender.sendCompressed(payload, options.binary, options.fin, options.mask);
-    return {};
+    m_sender.releaseControlFrames();
 }
 
 WsError Connection::ping(const QByteArray &data, bool mask)

@@ -54,6 +54,8 @@ public:
     // After a close frame or a protocol error no more input is parsed; what
     // still arrives can be discarded.
     bool isReceiverStopped() const { return m_receiver.isStopped(); }
+    // Received bytes wait to be inflated: call nextEvent() again before reading more.
+    bool hasPendingWork() const { return m_receiver.hasPendingWork(); }
     void setKeepFragments(bool keep) { m_receiver.setKeepFragments(keep); }
     // The next event; false when more input is needed. A close frame is
     // answered, a ping ponged, a protocol error answered with its close code,
@@ -68,8 +70,15 @@ public:
     WsError send(const QByteArray &data, const DataSendOptions &options);
     // Whether send() would compress this data.
     bool willCompress(qsizetype size, bool compress) const { return m_sender.willCompress(size, compress); }
-    // Sends data the deflater already encoded (see Sender::sendCompressed()).
-    WsError sendCompressed(const QByteArray &payload, const DataSendOptions &options);
+    // A message accepted while open is compressed elsewhere: until
+    // sendCompressed() queues it, the frames the connection sends itself
+    // (pongs, the reply to a close frame) wait behind it, and the transport
+    // does not end.
+    void reserveCompressed() { m_sender.holdControlFrames(); }
+    // Queues the reserved message once encoded (see Sender::sendCompressed()),
+    // or with an error none, and lets what waited behind it go.
+    void sendCompressed(const QByteArray &payload, const DataSendOptions &options);
+    void cancelReserved() { m_sender.releaseControlFrames(); }
     WsError ping(const QByteArray &data, bool mask);
     WsError pong(const QByteArray &data, bool mask);
     // Starts the closing handshake (code 0: a close frame without a code).
@@ -82,7 +91,7 @@ public:
 
     // True once a close frame was sent and one received, or one sent after a
     // protocol error: write what is queued, then end the transport.
-    bool shouldEndTransport() const { return m_endTransport; }
+    bool shouldEndTransport() const { return m_endTransport && !m_sender.isHoldingControlFrames(); }
     bool closeFrameSent() const { return m_closeFrameSent; }
     bool closeFrameReceived() const { return m_closeFrameReceived; }
     // What the peer's close frame said: 1005 for none in it, 1006 when no

@@ -31,6 +31,10 @@ constexpr qsizetype kMaxReusableCapacity = 2 * 1024 * 1024;
 // A kept buffer is reused for a message that fills at least half of it, or
 // for any message when it is this small.
 constexpr qsizetype kSmallSlack = 256;
+// With inflate slices, compressed bytes go to the inflater in pieces of at
+// most this size: deflate expands by at most 1032 times, so a piece of a
+// bomb overshoots the slice by at most about 1 MiB.
+constexpr qsizetype kInflatePiece = 1024;
 
 // Buffers that pass from connection to connection on a thread rather than
 // back to the allocator.
@@ -65,9 +69,40 @@ QString frameError(const QString &what)
     return QLatin1String("Invalid WebSocket frame: ") + what;
 }
 
+WsError budgetError()
+{
+    return WsError(WsError::ReceiveMemoryExceeded,
+                   QStringLiteral("The memory for incoming messages is used up (maxReceiveMemory)"), 1013);
+}
+
 } // namespace
 
 Receiver::Receiver(const ReceiverOptions &options) : m_options(options) { }
+
+Receiver::~Receiver()
+{
+    releaseBudget();
+}
+
+bool Receiver::budgetMessage()
+{
+    if (!m_options.budget)
+        return true;
+    const quint64 held = m_keptLength + quint64(m_message.size());
+    if (held <= kUnbudgetedMessageBytes + m_budgeted)
+        return true;
+    const quint64 more = held - kUnbudgetedMessageBytes - m_budgeted;
+    if (!m_options.budget->take(more))
+        return false;
+    m_budgeted += more;
+    return true;
+}
+
+void Receiver::releaseBudget()
+{
+    if (m_budgeted)
+        m_options.budget->giveBack(std::exchange(m_budgeted, 0));
+}
 
 bool Receiver::directReadPossible() const
 {
@@ -176,6 +211,8 @@ void Receiver::commitInput(qsizetype length)
     m_frameReceived += quint64(length);
     m_frameRemaining -= quint64(length);
     checkText(payload, length);
+    if (!m_deferredError.isError() && !budgetMessage())
+        m_deferredError = budgetError();
 }
 
 void Receiver::feed(const char *data, qsizetype length)
@@ -212,6 +249,12 @@ bool Receiver::next(ReceiverEvent *event)
 Receiver::Step Receiver::fail(ReceiverEvent *event, const WsError &error)
 {
     m_state = State::Stopped;
+    // Nothing more is parsed: what the message held goes.
+    m_message = QByteArray();
+    m_fragments.clear();
+    m_scratch = QByteArray();
+    m_scratchPos = 0;
+    releaseBudget();
     event->type = ReceiverEvent::Error;
     event->error = error;
     return Step::Emit;
@@ -368,6 +411,11 @@ Receiver::Step Receiver::parsePayload(ReceiverEvent *event)
         m_deferredError = {};
         return fail(event, error);
     }
+    if (hasPendingWork()) {
+        const Step step = inflatePending(event);
+        if (step != Step::Continue)
+            return step;
+    }
     if (m_frameRemaining > 0) {
         const auto take = qsizetype(qMin<quint64>(quint64(bufferedInput()), m_frameRemaining));
         if (take == 0)
@@ -413,11 +461,38 @@ Receiver::Step Receiver::appendDataPayload(const char *data, qsizetype length, R
         char *dst = m_message.data() + old;
         unmaskInto(dst, data, length);
         checkText(dst, length);
+        if (!budgetMessage())
+            return fail(event, budgetError());
         return Step::Continue;
     }
-    m_scratch.resize(length);
-    unmaskInto(m_scratch.data(), data, length);
-    return inflate(m_scratch.constData(), length, false, event);
+    const qsizetype pending = m_scratch.size();
+    m_scratch.resize(pending + length);
+    unmaskInto(m_scratch.data() + pending, data, length);
+    return inflatePending(event);
+}
+
+Receiver::Step Receiver::inflatePending(ReceiverEvent *event)
+{
+    const quint64 slice = m_options.inflateSlice;
+    while (hasPendingWork()) {
+        if (slice && m_sliceInflated >= slice) {
+            m_sliceInflated = 0;
+            return Step::Yield;
+        }
+        const qsizetype rest = m_scratch.size() - m_scratchPos;
+        const qsizetype piece = slice ? qMin(rest, kInflatePiece) : rest;
+        const qsizetype before = m_message.size();
+        const Step step = inflate(m_scratch.constData() + m_scratchPos, piece, false, event);
+        if (step != Step::Continue)
+            return step;
+        m_scratchPos += piece;
+        m_sliceInflated += quint64(m_message.size() - before);
+        if (!budgetMessage())
+            return fail(event, budgetError());
+    }
+    m_scratch.resize(0);
+    m_scratchPos = 0;
+    return Step::Continue;
 }
 
 Receiver::Step Receiver::inflate(const char *data, qsizetype length, bool fin, ReceiverEvent *event)
@@ -471,6 +546,11 @@ Receiver::Step Receiver::finishDataFrame(ReceiverEvent *event)
         return fail(event, WsError::InvalidUtf8, 1007,
                     frameError(QStringLiteral("invalid UTF-8 sequence")));
     }
+    // Delivered, the message is the application's.
+    releaseBudget();
+    m_sliceInflated = 0;
+    if (m_scratch.capacity() > kIdleInputCapacity)
+        m_scratch = QByteArray();
     event->type = ReceiverEvent::Message;
     event->binary = !m_textMessage;
     event->asFragments = m_keepFragments;

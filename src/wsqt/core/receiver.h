@@ -7,6 +7,7 @@
 // payload is buffered.
 
 #include "frame.h"
+#include "memorybudget.h"
 #include "utf8.h"
 
 #include <wsqt/wserror.h>
@@ -15,6 +16,7 @@
 #include <QtCore/qbytearraylist.h>
 
 #include <limits>
+#include <memory>
 
 namespace wsqt::core {
 
@@ -49,7 +51,17 @@ struct ReceiverOptions
     // binaryType "fragments") instead of one concatenated buffer. Text
     // messages are always delivered whole, as in ws.
     bool keepFragments = false;
+    // Once this many bytes were inflated, next() returns false and leaves
+    // the rest for a later call (hasPendingWork()), so that a caller serving
+    // many connections goes round them between slices; 0: no limit.
+    quint64 inflateSlice = 0;
+    // Shared by the receivers whose messages it bounds together: each message
+    // draws from it what it holds beyond its first kUnbudgetedMessageBytes
+    // (decoded), and gives it back once delivered or refused. Null: no bound.
+    std::shared_ptr<MemoryBudget> budget;
 };
+
+inline constexpr quint64 kUnbudgetedMessageBytes = 64 * 1024;
 
 struct ReceiverEvent
 {
@@ -74,6 +86,7 @@ public:
     };
 
     explicit Receiver(const ReceiverOptions &options = {});
+    ~Receiver();
     Receiver(const Receiver &) = delete;
     Receiver &operator=(const Receiver &) = delete;
 
@@ -87,10 +100,14 @@ public:
     // inputBuffer() + copy + commitInput(), for callers that hold the bytes already.
     void feed(const char *data, qsizetype length);
 
-    // Parses until the next event; false when more input is needed, or once
-    // the parser has stopped (after a close frame or an error). Bytes are
-    // parsed only here, so a caller that stops asking receives no more events.
+    // Parses until the next event; false when more input is needed, once
+    // the parser has stopped (after a close frame or an error), or when an
+    // inflate slice is used up (hasPendingWork()). Bytes are parsed only
+    // here, so a caller that stops asking receives no more events.
     bool next(ReceiverEvent *event);
+    // Received bytes wait to be inflated: call next() again (later) before
+    // reading more.
+    bool hasPendingWork() const { return m_scratchPos < m_scratch.size(); }
 
     // Gives up the input buffer when everything in it was parsed, so that an
     // idle connection holds no read buffer. One such buffer per thread is
@@ -119,7 +136,7 @@ public:
 
 private:
     enum class State { Header, Payload, Stopped };
-    enum class Step { NeedMore, Continue, Emit };
+    enum class Step { NeedMore, Continue, Emit, Yield };
     enum class HeaderStage { Start, FirstBytesChecked, LengthChecked };
 
     Step parseHeader(ReceiverEvent *event);
@@ -129,6 +146,10 @@ private:
     Step appendControlPayload(const char *data, qsizetype length);
     Step appendDataPayload(const char *data, qsizetype length, ReceiverEvent *event);
     Step inflate(const char *data, qsizetype length, bool fin, ReceiverEvent *event);
+    Step inflatePending(ReceiverEvent *event);
+    // Draws what the message holds now from the budget; false when it is spent.
+    bool budgetMessage();
+    void releaseBudget();
     Step finishDataFrame(ReceiverEvent *event);
     Step finishControlFrame(ReceiverEvent *event);
     Step fail(ReceiverEvent *event, const WsError &error);
@@ -174,7 +195,10 @@ private:
     QByteArray m_message;
     QByteArrayList m_fragments;
     QByteArray m_control;            // a control frame's payload
-    QByteArray m_scratch;            // compressed bytes, unmasked
+    QByteArray m_scratch;            // compressed bytes, unmasked, inflated from m_scratchPos on
+    qsizetype m_scratchPos = 0;
+    quint64 m_sliceInflated = 0;     // bytes inflated since the last slice ended
+    quint64 m_budgeted = 0;          // what the message in progress drew from the budget
     Utf8Validator m_utf8;
     // See holdsReusableBuffers(): as many as an echo with a few messages in
     // flight has on their way out.

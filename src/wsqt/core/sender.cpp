@@ -68,7 +68,33 @@ void Sender::sendControl(Opcode opcode, const QByteArray &payload, bool mask)
     Q_ASSERT(payload.size() <= kMaxControlPayload);
     FrameFlags flags;
     flags.opcode = opcode;
-    queueFrame(flags, payload, mask);
+    if (!m_holding) {
+        queueFrame(flags, payload, mask);
+        return;
+    }
+    uchar key[4];
+    if (mask)
+        nextMaskKey(key);
+    const qsizetype old = m_held.size();
+    const int headerSize = frameHeaderSize(quint64(payload.size()), mask);
+    m_held.resize(old + headerSize + payload.size());
+    char *out = m_held.data() + old;
+    writeFrameHeader(out, flags, quint64(payload.size()), mask ? key : nullptr);
+    if (mask)
+        copyMasked(out + headerSize, payload.constData(), size_t(payload.size()), key);
+    else if (!payload.isEmpty())
+        std::memcpy(out + headerSize, payload.constData(), size_t(payload.size()));
+}
+
+void Sender::releaseControlFrames()
+{
+    m_holding = false;
+    if (m_held.isEmpty())
+        return;
+    if (!m_tail.isEmpty())
+        m_chunks.append(std::exchange(m_tail, QByteArray()));
+    m_pendingBytes += m_held.size();
+    m_chunks.append(std::exchange(m_held, QByteArray()));
 }
 
 void Sender::queueFrame(FrameFlags flags, const QByteArray &payload, bool mask)

@@ -52,8 +52,15 @@ public:
     // Queues a control frame; its payload must be at most 125 bytes.
     void sendControl(Opcode opcode, const QByteArray &payload, bool mask);
 
-    // Bytes queued and not yet taken.
-    qint64 pendingBytes() const { return m_pendingBytes; }
+    // While a message is compressed elsewhere, control frames wait behind
+    // it: held, they count as pending but are not taken until released,
+    // after the compressed message was queued.
+    void holdControlFrames() { m_holding = true; }
+    void releaseControlFrames();
+    bool isHoldingControlFrames() const { return m_holding; }
+
+    // Bytes queued and not yet taken, held ones included.
+    qint64 pendingBytes() const { return m_pendingBytes + m_held.size(); }
     bool hasPending() const { return m_pendingBytes > 0; }
     // The next queued chunk, in order.
     QByteArray takeChunk();
@@ -80,6 +87,8 @@ private:
     QByteArray m_tail;              // small frames coalesced
     qint64 m_pendingBytes = 0;
     QByteArray m_compressed;
+    bool m_holding = false;
+    QByteArray m_held;              // control frames held back, whole
 };
 
 } // namespace wsqt::core
