@@ -20,20 +20,45 @@ constexpr bool kResidentSizeIsHeld = false;
 constexpr bool kResidentSizeIsHeld = true;
 #endif
 
+// A field of /proc/self/status in bytes ("VmRSS:", "VmHWM:"); -1 when unknown.
+inline qint64 statusBytes(const QByteArray &field)
+{
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith(field))
+            return line.mid(field.size()).trimmed().split(' ').first().toLongLong() * 1024;
+    }
+    return -1;
+}
+
+// VmRSS in bytes as it is, with what the allocator kept; -1 when unknown.
+inline qint64 residentBytesAsHeld()
+{
+    return statusBytes("VmRSS:");
+}
+
+// The most resident memory since the last resetPeakResident(); -1 when unknown.
+inline qint64 peakResidentBytes()
+{
+    return statusBytes("VmHWM:");
+}
+
+// Starts a new peak at the memory held now; false where the kernel cannot.
+inline bool resetPeakResident()
+{
+    QFile clearRefs(QStringLiteral("/proc/self/clear_refs"));
+    return clearRefs.open(QIODevice::WriteOnly) && clearRefs.write("5") == 1;
+}
+
 // VmRSS in bytes, once freed heap memory went back to the system; -1 when unknown.
 inline qint64 residentBytes()
 {
 #ifdef __GLIBC__
     malloc_trim(0);
 #endif
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').first().toLongLong() * 1024;
-    }
-    return -1;
+    return residentBytesAsHeld();
 }
 
 } // namespace wsqt::test

@@ -55,6 +55,18 @@ struct WSQT_EXPORT WsConnectionOptions
         Refuse,     // refuse the send with WsError::BufferOverflow; the connection stays
     };
     OverflowPolicy overflowPolicy = OverflowPolicy::Close;
+    // Read-side backpressure: when what the peer's messages caused to be
+    // sent (automatic pongs, close replies, what messageReceived() handlers
+    // send back) takes bufferedAmount() to highWaterMark or more, nothing more
+    // is read from the peer until it falls to lowWaterMark. TCP then makes
+    // the peer wait, and a peer that sends without reading cannot grow
+    // memory past the watermarks. Sends made outside the handlers never stop
+    // the reading, so two peers that stream to each other go on.
+    bool pauseReadingWhenBackpressured = true;
+    // While reading is paused so, a peer whose data waits unread this many
+    // ms is dropped: errorOccurred() with WsError::PeerNotReading (1008),
+    // then closed(1006). 0: never.
+    int backpressureTimeout = 30000;
 };
 
 // Reconnecting a client after its connection is lost: exponential backoff
@@ -160,6 +172,12 @@ struct WSQT_EXPORT WsServerOptions : WsConnectionOptions
             verifyClientAsync;
     // Creates the WsSocket of each connection (ws's `WebSocket` option), for a subclass.
     std::function<WsSocket *()> webSocketFactory;
+    // The most memory, in bytes, that the messages being received on all of
+    // the server's connections may hold together, counting each message
+    // beyond its first 64 KiB and compressed messages by their decoded size;
+    // 0 for no limit. A message that would pass it ends its connection with
+    // 1013 (WsError::ReceiveMemoryExceeded).
+    qint64 maxReceiveMemory = 256 * 1024 * 1024;
     // Event-loop threads to spread connections over; 0 keeps them in the
     // server's thread. With workers, each connection lives in and signals
     // from its worker's thread, and the callbacks above (verifyClient,

@@ -99,6 +99,7 @@ public:
     bool ownsServer = false;
     std::unique_ptr<transport::WorkerPool> workers;
     std::shared_ptr<transport::ServerCounters> counters = std::make_shared<transport::ServerCounters>();
+    std::shared_ptr<core::MemoryBudget> receiveBudget;
     // Guards `connections`: with workers they come and go in other threads.
     mutable QMutex mutex;
     QList<WsSocket *> connections;
@@ -411,6 +412,7 @@ void WsServerPrivate::complete(const WsHttpRequest &request, const core::Upgrade
     ++counters->connectionsAccepted;
     ++counters->connectionsOpen;
     socket->d->serverTraffic = counters->trafficFor(host->thread());
+    socket->d->receiveBudget = receiveBudget;
     QObject::connect(socket, &WsSocket::closed, host, [this, socket] { forget(socket); });
     // The application may delete a connection itself.
     QObject::connect(socket, &QObject::destroyed, host, [this, socket] {
@@ -478,6 +480,8 @@ WsServer::WsServer(const WsServerOptions &options, QObject *parent)
                                               "options must be specified")));
         return;
     }
+    if (options.maxReceiveMemory > 0)
+        d->receiveBudget = std::make_shared<core::MemoryBudget>(quint64(options.maxReceiveMemory));
     if (options.workerThreads > 0)
         d->workers = std::make_unique<transport::WorkerPool>(options.workerThreads);
     if (options.noServer)

@@ -2,6 +2,7 @@
 
 #include "transport/clienthandshake.h"
 #include "transport/compressionpool.h"
+#include "transport/heaptrim.h"
 #include "transport/heartbeat.h"
 #include "transport/logging.h"
 #include "transport/reconnector.h"
@@ -20,6 +21,11 @@ constexpr qint64 kPausedReadBufferSize = 64 * 1024;
 // The most read from the transport at a time (more when a large payload is
 // read in place, in pieces of this size).
 constexpr qsizetype kReadChunk = 64 * 1024;
+// What one connection reads, and inflates, in one turn of the event loop
+// before the others get theirs: a fast peer or a decompression bomb cannot
+// keep the loop to itself.
+constexpr qint64 kReadPerTurn = 1024 * 1024;
+constexpr quint64 kInflatePerTurn = 1024 * 1024;
 // At most how long a connection's message buffers kept for reuse outlive its
 // traffic: they are dropped this long after the first was kept.
 constexpr int kReusableBufferHoldMs = 250;
@@ -61,6 +67,8 @@ void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArra
     connectionOptions.receiver.maxFragments = options.maxFragments;
     connectionOptions.receiver.skipUtf8Validation = options.skipUTF8Validation;
     connectionOptions.receiver.keepFragments = binaryType == WsSocket::Fragments;
+    connectionOptions.receiver.inflateSlice = kInflatePerTurn;
+    connectionOptions.receiver.budget = receiveBudget;
     connectionOptions.autoPong = options.autoPong;
     connectionOptions.generateMask = generateMask;
     connection = std::make_unique<core::Connection>(connectionOptions);
@@ -70,6 +78,7 @@ void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArra
     limits = options;
     serverSide = role == core::Role::Server;
     backpressured = false;
+    readsBlocked = false;
     statistics = WsStatistics();
     bytesQueued = 0;
     writeWatch = {};
@@ -118,13 +127,32 @@ void WsSocketPrivate::processInput()
     QPointer<WsSocket> guard(q);
     processing = true;
     bool drained = false;
-    while ((!paused || draining) && connection) {
+    qint64 readThisTurn = 0;
+    const qint64 outputBefore = outputHandedOver();
+    while (((!paused && !readsBlocked) || draining) && connection) {
         core::ReceiverEvent event;
         if (connection->nextEvent(&event)) {
             dispatch(event);
             if (!guard)
                 return;
             continue;
+        }
+        // Replies that the peer's input caused (pongs, close replies, what
+        // the handlers sent back) and that reach the high-water mark stop
+        // the reading until they drain. The application's own stream does
+        // not: two peers that both stream must not wait on each other.
+        if (limits.pauseReadingWhenBackpressured && !draining && outputHandedOver() > outputBefore) {
+            updateBackpressure();
+            if (backpressured) {
+                setReadsBlocked(true);
+                break;
+            }
+        }
+        // A slice was inflated, or a turn's worth read: the rest waits for
+        // the next turn, after the other connections.
+        if (connection->hasPendingWork() || readThisTurn >= kReadPerTurn) {
+            scheduleProcessInput();
+            break;
         }
         if (!transport || drained)
             break;
@@ -149,6 +177,7 @@ void WsSocketPrivate::processInput()
         if (read <= 0)
             break;
         drained = read < wanted;
+        readThisTurn += read;
         statistics.wireBytesReceived += read;
         if (serverTraffic)
             serverTraffic->wireBytesReceived.add(read);
@@ -166,16 +195,22 @@ void WsSocketPrivate::processInput()
     // What the events queued (pongs, close echoes, the application's
     // replies) goes out in one write per batch.
     flush();
-    // Automatic pongs pass no send check: a peer that floods pings and never
-    // reads meets maxBufferedAmount here.
+    // Automatic pongs pass no send check: with read-side backpressure off,
+    // a peer that floods pings and never reads meets maxBufferedAmount here.
     if (limits.maxBufferedAmount > 0 && q->bufferedAmount() > limits.maxBufferedAmount && transport) {
-        setState(WsSocket::Closing);
-        Q_EMIT q->errorOccurred(WsError(WsError::BufferOverflow,
-                                        QStringLiteral("bufferedAmount passed maxBufferedAmount (%1 bytes)")
-                                                .arg(limits.maxBufferedAmount)));
-        if (guard && transport)
-            transport->destroy();
+        drop(WsError(WsError::BufferOverflow, QStringLiteral("bufferedAmount passed maxBufferedAmount (%1 bytes)")
+                                                      .arg(limits.maxBufferedAmount)));
     }
+}
+
+void WsSocketPrivate::drop(const WsError &error)
+{
+    qCDebug(lcSocket) << q << "dropping the connection:" << error;
+    QPointer<WsSocket> guard(q);
+    setState(WsSocket::Closing);
+    Q_EMIT q->errorOccurred(error);
+    if (guard && transport)
+        transport->destroy();
 }
 
 void WsSocketPrivate::scheduleBufferRelease()
@@ -199,6 +234,8 @@ void WsSocketPrivate::dispatch(core::ReceiverEvent &event)
             size += fragment.size();
         ++statistics.messagesReceived;
         statistics.bytesReceived += size;
+        if (size >= transport::kLargeMessageSize)
+            transport::noteLargeMessage();
         if (serverTraffic) {
             serverTraffic->messagesReceived.add(1);
             serverTraffic->bytesReceived.add(size);
@@ -338,8 +375,13 @@ void WsSocketPrivate::watchWrites(bool watch)
 void WsSocketPrivate::onBytesWritten()
 {
     QPointer<WsSocket> guard(q);
+    // Writes that leave while the kernel's buffer was full prove that the
+    // peer reads, though nothing is read from it meanwhile.
+    if (readsBlocked && heartbeat)
+        heartbeat->activity();
     if (backpressured && q->bufferedAmount() <= limits.lowWaterMark) {
         backpressured = false;
+        setReadsBlocked(false);
         Q_EMIT q->drained();
         if (!guard)
             return;
@@ -428,24 +470,65 @@ void WsSocketPrivate::startHeartbeat()
     });
     QObject::connect(heartbeat, &transport::Heartbeat::timedOut, q, [this] {
         const int timeout = limits.pongTimeout > 0 ? limits.pongTimeout : limits.pingInterval;
-        const WsError error(WsError::Timeout,
-                            QStringLiteral("No answer from the peer within %1 ms").arg(timeout));
-        qCDebug(lcSocket) << q << error;
-        QPointer<WsSocket> guard(q);
-        setState(WsSocket::Closing);
-        Q_EMIT q->errorOccurred(error);
-        if (guard && transport)
-            transport->destroy();
+        drop(WsError(WsError::Timeout, QStringLiteral("No answer from the peer within %1 ms").arg(timeout)));
     });
     heartbeat->start();
 }
 
 void WsSocketPrivate::updateBackpressure()
 {
-    if (!backpressured && q->bufferedAmount() >= limits.highWaterMark) {
-        backpressured = true;
-        watchWrites(true);
+    if (backpressured || q->bufferedAmount() < limits.highWaterMark)
+        return;
+    backpressured = true;
+    watchWrites(true);
+}
+
+qint64 WsSocketPrivate::outputHandedOver() const
+{
+    return bytesQueued + queuedBytes + (connection ? connection->outgoingBytes() : 0);
+}
+
+void WsSocketPrivate::setReadsBlocked(bool blocked)
+{
+    if (readsBlocked == blocked)
+        return;
+    readsBlocked = blocked;
+    updateReading();
+    if (!blocked) {
+        if (backpressureTimer)
+            backpressureTimer->stop();
+        scheduleProcessInput();
+        return;
     }
+    if (limits.backpressureTimeout <= 0)
+        return;
+    if (!backpressureTimer) {
+        backpressureTimer = new QTimer(q);
+        backpressureTimer->setSingleShot(true);
+        QObject::connect(backpressureTimer, &QTimer::timeout, q, [this] { onBackpressureTimeout(); });
+    }
+    backpressureTimer->start(limits.backpressureTimeout);
+}
+
+void WsSocketPrivate::onBackpressureTimeout()
+{
+    if (!readsBlocked || !transport || state != WsSocket::Open)
+        return;
+    // A peer that sends nothing is only slow to read: the watermarks bound
+    // it, and drained() follows when it catches up.
+    if (transport->device()->bytesAvailable() == 0) {
+        backpressureTimer->start();
+        return;
+    }
+    const WsError error(WsError::PeerNotReading,
+                        QStringLiteral("The peer kept sending and read nothing for %1 ms")
+                                .arg(limits.backpressureTimeout),
+                        1008);
+    qCDebug(lcSocket) << q << error;
+    QPointer<WsSocket> guard(q);
+    Q_EMIT q->errorOccurred(error);
+    if (guard)
+        close(1008, QByteArrayLiteral("peer does not read"));
 }
 
 void WsSocketPrivate::setupReconnect(const QUrl &url, const QStringList &protocols,
@@ -494,6 +577,8 @@ WsError WsSocketPrivate::sendData(const QByteArray &data, const WsSendOptions &o
     statistics.bytesSent += data.size();
     if (options.fin)
         ++statistics.messagesSent;
+    if (data.size() >= transport::kLargeMessageSize)
+        transport::noteLargeMessage();
     if (serverTraffic) {
         serverTraffic->bytesSent.add(data.size());
         if (options.fin)
@@ -508,10 +593,10 @@ WsError WsSocketPrivate::sendData(const QByteArray &data, const WsSendOptions &o
     return error;
 }
 
-void WsSocketPrivate::setReadPaused(bool pausedNow)
+void WsSocketPrivate::updateReading()
 {
     if (transport)
-        transport->setReadBufferLimit(pausedNow ? kPausedReadBufferSize : 0);
+        transport->setReadBufferLimit(paused || readsBlocked ? kPausedReadBufferSize : 0);
 }
 
 WsError WsSocketPrivate::refuseWhenNotOpen(qint64 length, const WsSocket::Callback &callback)
@@ -611,6 +696,7 @@ bool WsSocketPrivate::compressOnWorker(Outgoing &operation)
         return false;
     compressing = true;
     queuedBytes += operation.data.size();
+    connection->reserveCompressed();
 
     using Result = std::pair<QByteArray, WsError>;
     auto promise = std::make_shared<QPromise<Result>>();
@@ -645,14 +731,16 @@ void WsSocketPrivate::finishCompression(Outgoing &operation, const QByteArray &c
                                               QStringLiteral("The socket was closed while data was being compressed")));
         return;
     }
-    const WsError refused = error.isError() ? WsError() : connection->sendCompressed(compressed, operation.options);
-    // Closing began while the worker compressed: as for send(), the callback
-    // hears of it, with no warning.
-    if (refused.isError())
-        callLater(operation.callback, refused);
+    // Accepted while open, the message goes out even when closing began
+    // meanwhile, before the close frame, as in ws.
+    if (error.isError())
+        connection->cancelReserved();
     else
-        completeSend(error, operation.callback);
+        connection->sendCompressed(compressed, operation.options);
+    completeSend(error, operation.callback);
     runQueue();
+    // A close frame received meanwhile was answered behind the message.
+    endTransportIfDone();
 }
 
 void WsSocketPrivate::runQueue()
@@ -963,7 +1051,7 @@ void WsSocket::pause()
     if (d->state == Connecting || d->state == Closed || d->paused)
         return;
     d->paused = true;
-    d->setReadPaused(true);
+    d->updateReading();
     // Nothing is read while paused, so silence proves nothing.
     if (d->heartbeat)
         d->heartbeat->stop();
@@ -975,7 +1063,7 @@ void WsSocket::resume()
     if (d->state == Connecting || d->state == Closed || !d->paused)
         return;
     d->paused = false;
-    d->setReadPaused(false);
+    d->updateReading();
     if (d->heartbeat && d->state == Open)
         d->heartbeat->start();
     Q_EMIT pausedChanged(false);

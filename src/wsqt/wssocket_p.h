@@ -49,7 +49,13 @@ public:
     void onDisconnected();
     void startClosing();
     void endTransportIfDone();
-    void setReadPaused(bool paused);
+    // Reads stop while the application paused or the peer does not read.
+    void updateReading();
+    // Read-side backpressure: see WsConnectionOptions::pauseReadingWhenBackpressured.
+    void setReadsBlocked(bool blocked);
+    void onBackpressureTimeout();
+    // Ends the connection at once after an error the peer caused.
+    void drop(const WsError &error);
     WsError refuseWhenNotOpen(qint64 length, const WsSocket::Callback &callback);
 
     // A send, ping, pong or close, run at once or, while a large message is
@@ -77,6 +83,8 @@ public:
     void failQueued(const WsError &error);
     void startHeartbeat();
     void updateBackpressure();
+    // Every byte given to the connection so far, written or still queued.
+    qint64 outputHandedOver() const;
     void setupReconnect(const QUrl &url, const QStringList &protocols, const WsClientOptions &options);
     void connectionEnded(int code);
     void endedByApplication();
@@ -125,9 +133,13 @@ public:
     wsqt::transport::Reconnector *reconnector = nullptr;
     bool closedByApplication = false;
     bool backpressured = false;
+    bool readsBlocked = false;
+    QTimer *backpressureTimer = nullptr;    // made on the first block
     WsStatistics statistics;
-    // On a server's connection: the server's counters for this thread.
+    // On a server's connection: the server's counters for this thread, and
+    // its bound on what the messages being received hold together.
     std::shared_ptr<wsqt::transport::TrafficCounters> serverTraffic;
+    std::shared_ptr<wsqt::core::MemoryBudget> receiveBudget;
     QElapsedTimer pingSent;                 // for the round-trip time
 
     QList<Outgoing> sendQueue;

@@ -206,6 +206,7 @@ private slots:
     void broadcastPolicies();
     void broadcastExcept();
     void memoryBounded();
+    void streamsBothWaysDoNotStall();
 };
 
 // Below the high-water mark a send is Sent; the one that reaches it and all
@@ -537,6 +538,48 @@ void tst_Backpressure::memoryBounded()
 
     peer.startReading();
     QVERIFY(peer.readFramesUntil([&](const Frame &) { return peer.frames().size() == sent; }, 20000));
+}
+
+// A client and a server that both stream more than the watermarks, each
+// pacing itself with drained(): neither stops reading for its own stream,
+// so both streams complete (with reads stopped on both sides, each would
+// wait for the other until backpressureTimeout).
+void tst_Backpressure::streamsBothWaysDoNotStall()
+{
+    WsServerOptions options = localOptions();
+    options.backpressureTimeout = 0;
+    WsServer server(options);
+    QPointer<WsSocket> serverSide;
+    connect(&server, &WsServer::newConnection, &server, [&](WsSocket *socket) { serverSide = socket; });
+    const std::unique_ptr<WsSocket> client = openClient(server.address().port);
+    QVERIFY(client);
+    QVERIFY(waitFor([&] { return !serverSide.isNull(); }));
+
+    constexpr int kMessages = 256;    // 16 MiB each way
+    constexpr qsizetype kSize = 65536;
+    struct Stream
+    {
+        WsSocket *socket;
+        int sent = 0;
+        int received = 0;
+    };
+    Stream streams[] = {{client.get()}, {serverSide.data()}};
+    for (Stream &stream : streams) {
+        const auto sendUntilBackpressure = [&stream] {
+            while (stream.sent < kMessages) {
+                if (stream.socket->trySend(message(char(stream.sent++), kSize)) == WsSocket::Backpressure)
+                    return;
+            }
+        };
+        connect(stream.socket, &WsSocket::drained, stream.socket, sendUntilBackpressure);
+        connect(stream.socket, &WsSocket::messageReceived, stream.socket, [&stream](const QByteArray &data) {
+            if (data == message(char(stream.received), kSize))
+                ++stream.received;
+        });
+        sendUntilBackpressure();
+    }
+    QVERIFY(waitFor([&] { return streams[0].received == kMessages && streams[1].received == kMessages; },
+                    30000));
 }
 
 QTEST_MAIN(tst_Backpressure)
