@@ -45,7 +45,11 @@ WsSocketPrivate::~WsSocketPrivate()
         transport->disconnect(q);
         transport->device()->disconnect(q);
         transport->destroy();
-        delete transport;
+        // Later: the application may delete the socket from inside a signal
+        // of the transport's socket (its readyRead(), say), which goes on
+        // using itself once the handler returns.
+        transport->setParent(nullptr);
+        transport->deleteLater();
     }
 }
 
@@ -367,9 +371,11 @@ void WsSocketPrivate::watchWrites(bool watch)
     if (watch == bool(writeWatch) || (watch && !transport))
         return;
     if (watch)
-        writeWatch = QObject::connect(transport->device(), &QIODevice::bytesWritten, q, [this] { onBytesWritten(); });
+        writeWatch = QObject::connect(transport, &transport::Transport::writesProgressed, q, [this] { onBytesWritten(); });
     else
         QObject::disconnect(std::exchange(writeWatch, {}));
+    if (transport)
+        transport->watchWrites(watch);
 }
 
 void WsSocketPrivate::onBytesWritten()

@@ -6,6 +6,7 @@
 // clear answer, bounded memory and the server still serving.
 
 #include "descriptors.h"
+#include "peerdeflate.h"
 #include "residentmemory.h"
 #include "scriptedpeer.h"
 #include "serverpeers.h"
@@ -16,8 +17,6 @@
 #include <QtCore/qpointer.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
-
-#include <zlib.h>
 
 #include <memory>
 #include <vector>
@@ -74,71 +73,6 @@ QByteArray pings(qsizetype bytes)
 {
     const QByteArray ping = scriptedFrame(0x89, QByteArray(125, 'p'), true);
     return ping.repeated(bytes / ping.size());
-}
-
-// A permessage-deflate message body that inflates to `size` zero bytes: one
-// block of zeros, then the same block again, which needs only the zeros
-// before it. Built without compressing `size` bytes.
-QByteArray deflatedZeros(qint64 size)
-{
-    constexpr int kBlock = 1024 * 1024;
-    z_stream z = {};
-    deflateInit2(&z, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY);
-    const QByteArray zeros(kBlock, '\0');
-    const auto compressBlock = [&] {
-        QByteArray out(kBlock, Qt::Uninitialized);
-        z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(zeros.constData()));
-        z.avail_in = uInt(zeros.size());
-        z.next_out = reinterpret_cast<Bytef *>(out.data());
-        z.avail_out = uInt(out.size());
-        deflate(&z, Z_SYNC_FLUSH);
-        out.resize(out.size() - qsizetype(z.avail_out));
-        return out;
-    };
-    QByteArray body = compressBlock();
-    const QByteArray repeated = compressBlock();
-    deflateEnd(&z);
-    body += repeated.repeated(int(size / kBlock) - 1);
-    body.chop(4);   // the 00 00 ff ff tail goes (RFC 7692 §7.2.1)
-    return body;
-}
-
-// A message body in stored deflate blocks, which any inflater takes back.
-QByteArray storedDeflate(const QByteArray &data)
-{
-    QByteArray body;
-    for (qsizetype at = 0; at < data.size(); at += 65535) {
-        const auto length = quint16(qMin<qsizetype>(65535, data.size() - at));
-        body += char(0);
-        body += char(length & 0xFF);
-        body += char(length >> 8);
-        body += char(~length & 0xFF);
-        body += char((~length >> 8) & 0xFF);
-        body += data.mid(at, length);
-    }
-    return body;
-}
-
-// The message a permessage-deflate payload stands for (a peer's own
-// stream, without context takeover across calls).
-QByteArray inflated(const QByteArray &payload)
-{
-    z_stream z = {};
-    inflateInit2(&z, -15);
-    const QByteArray input = payload + QByteArray::fromHex("0000ffff");
-    z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(input.constData()));
-    z.avail_in = uInt(input.size());
-    QByteArray out;
-    char buffer[65536];
-    do {
-        z.next_out = reinterpret_cast<Bytef *>(buffer);
-        z.avail_out = sizeof buffer;
-        if (inflate(&z, Z_SYNC_FLUSH) < 0)
-            break;
-        out.append(buffer, qsizetype(sizeof buffer - z.avail_out));
-    } while (z.avail_in > 0 || z.avail_out == 0);
-    inflateEnd(&z);
-    return out;
 }
 
 const QByteArray kDeflateOffer = "Sec-WebSocket-Extensions: permessage-deflate\r\n";
@@ -489,7 +423,7 @@ void tst_PeerFaults::closeFrameWaitsForCompressedEcho()
         frames.append(next);
     QCOMPARE(frames.size(), 3);
     QCOMPARE(frames[0].firstByte, quint8(0xC2));
-    QCOMPARE(inflated(frames[0].payload), message);
+    QCOMPARE(inflateMessage(frames[0].payload), message);
     QCOMPARE(frames[1].opcode(), 0xA);
     QCOMPARE(frames[2].opcode(), 0x8);
     QCOMPARE(frames[2].payload, closePayload(1000));

@@ -63,6 +63,32 @@ public:
         return ssl ? ssl->peerCertificate() : QSslCertificate();
     }
 
+    // QSslSocket counts only what it has not encrypted yet: a peer that
+    // does not read leaves the rest encrypted in its buffers.
+    qint64 bytesToWrite() const override
+    {
+        auto *ssl = qobject_cast<QSslSocket *>(m_socket);
+        return m_socket->bytesToWrite() + (ssl ? ssl->encryptedBytesToWrite() : 0);
+    }
+
+    // Over TLS, the writes to the network: QSslSocket's bytesWritten()
+    // comes as it encrypts, before the encrypted bytes are queued, when
+    // bytesToWrite() would see nothing left.
+    void watchWrites(bool watch) override
+    {
+        auto *ssl = qobject_cast<QSslSocket *>(m_socket);
+        if (!ssl) {
+            Transport::watchWrites(watch);
+            return;
+        }
+        if (watch == bool(m_encryptedWriteWatch))
+            return;
+        if (watch)
+            m_encryptedWriteWatch = connect(ssl, &QSslSocket::encryptedBytesWritten, this, &Transport::writesProgressed);
+        else
+            disconnect(std::exchange(m_encryptedWriteWatch, {}));
+    }
+
     void end() override
     {
         if (m_socket->state() != QAbstractSocket::ConnectedState) {
@@ -91,6 +117,7 @@ public:
 
 private:
     QAbstractSocket *m_socket;
+    QMetaObject::Connection m_encryptedWriteWatch;
 };
 
 class LocalTransport final : public Transport
@@ -167,6 +194,16 @@ bool Transport::isConnected() const
 qint64 Transport::bytesToWrite() const
 {
     return m_device->bytesToWrite();
+}
+
+void Transport::watchWrites(bool watch)
+{
+    if (watch == bool(m_writeWatch))
+        return;
+    if (watch)
+        m_writeWatch = connect(m_device, &QIODevice::bytesWritten, this, &Transport::writesProgressed);
+    else
+        disconnect(std::exchange(m_writeWatch, {}));
 }
 
 void Transport::setReadBufferLimit(qint64 bytes)

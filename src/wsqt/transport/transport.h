@@ -50,7 +50,11 @@ public:
     // The peer's name for a local socket, the host otherwise.
     virtual QString peerName() const = 0;
 
-    qint64 bytesToWrite() const;
+    // Bytes handed over and not yet written to the network; for TLS, those
+    // already encrypted too.
+    virtual qint64 bytesToWrite() const;
+    // While watched, writesProgressed() follows the writes to the network.
+    virtual void watchWrites(bool watch);
     // Stops reading from the network once this many bytes are buffered (0: no
     // limit), so a peer that sends too early or too much meets TCP backpressure.
     virtual void setReadBufferLimit(qint64 bytes);
@@ -62,6 +66,7 @@ public:
 Q_SIGNALS:
     void disconnected();
     void errorOccurred(const QString &message);
+    void writesProgressed();
 
 protected:
     explicit Transport(QIODevice *device, QObject *parent);
@@ -69,6 +74,7 @@ protected:
 
 private:
     QIODevice *m_device;
+    QMetaObject::Connection m_writeWatch;
     bool m_disconnectedEmitted = false;
 };
 
