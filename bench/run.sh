@@ -2,9 +2,10 @@
 # The echo benchmarks of wsqt: builds the load generator and the echo servers
 # (wsqt, QtWebSockets, a QTcpSocket byte echo, a raw epoll echo, ws on Node),
 # runs the scenarios S1-S7R and the client scenarios C1-C2 with the server and
-# the load generator pinned to one core each, and the thread scaling scenario
-# S2T with the server on several cores, three runs each, and prints Markdown
-# tables of medians and ratios. See bench/README.md.
+# the load generator pinned to one core each, the thread scaling scenario S2T
+# with the server on several cores, and the attack scenario A1 (decompression
+# bombs), three runs each, and prints Markdown tables of medians and ratios.
+# See bench/README.md.
 #
 # Usage: bench/run.sh [--build-dir DIR] [--no-build] [--runs N] [--warmup S]
 #                     [--duration S] [--only S1,S4,...] [--impls wsqt,ws,...]
@@ -210,6 +211,11 @@ stop_server() {
 
 server_scenarios="S1 S2 S3 S4 S5 S6 S6D S7 S7R S2T"
 client_scenarios="C1 C2"
+attack_scenarios="A1"
+# A1: this many bomb connections, each sending one message that inflates to
+# bomb_size zero bytes.
+bombs=8
+bomb_size=$((1 << 30))
 
 describe() {
     case $1 in
@@ -225,6 +231,8 @@ describe() {
         S2T) echo "as S2, the wsqt server with N worker threads on several cores" ;;
         C1) echo "client: 64 connections x 16 in flight, 64 B binary" ;;
         C2) echo "client: 16 connections x 8 in flight, 16 KiB binary" ;;
+        A1) echo "$bombs decompression bombs ($((bomb_size >> 20)) MiB of zeros each, about 1 MB compressed)" \
+                 "and a probe connection: 64 B every 20 ms" ;;
     esac
 }
 
@@ -250,7 +258,7 @@ scenario_args() {
 scenario_impls() {
     local wanted
     case $1 in
-        S6D|S7|S7R) wanted="wsqt ws" ;;
+        S6D|S7|S7R|A1) wanted="wsqt ws" ;;
         S6) wanted="raw qtcp wsqt wsqt-qtcp qtws ws" ;;
         S2T) wanted=$(for n in $threads_list; do echo "wsqt-t$n"; done) ;;
         C*) wanted="raw wsqt qtws ws" ;;
@@ -278,7 +286,7 @@ scenario_impls() {
 # The servers' arguments for a scenario.
 server_args_for() {
     case $1 in
-        S6D|S7|S7R) echo "--deflate" ;;
+        S6D|S7|S7R|A1) echo "--deflate" ;;
     esac
 }
 
@@ -376,6 +384,42 @@ run_client_scenario() {
     echo "$scenario $run $impl $(grep '^result ' "$work/result")" >>"$results"
 }
 
+# run_attack_scenario SCENARIO RUN IMPL: the bombs against a fresh server,
+# appended to $results. A server that fails under the attack (ends the probe
+# connection, exits) is a result, recorded as failed=1 with the load
+# generator's error, not the end of the benchmark.
+run_attack_scenario() {
+    local scenario=$1 run=$2 impl=$3
+    local server_args
+    read -ra server_args <<<"$(server_args_for "$scenario")"
+    start_server "$impl" "${server_args[@]}"
+    local status=0
+    "${pin_load[@]}" "$loadgen" --port "$server_port" --server-pid "$server_pid" --deflate \
+        --bombs "$bombs" --bomb-size "$bomb_size" --label "$scenario" >"$work/result" 2>"$work/loadgen.err" \
+        || status=$?
+    if [ "$status" = 0 ]; then
+        stop_server
+        echo "$scenario $run $impl $(grep '^result ' "$work/result")" >>"$results"
+        return
+    fi
+    # 1: what the load generator saw go wrong; anything else is its own failure.
+    if [ "$status" != 1 ]; then
+        cat "$work/loadgen.err" >&2
+        stop_server
+        die "$scenario run $run against $impl failed"
+    fi
+    local error server_status=0
+    error=$(sed -n 's/^loadgen: //p' "$work/loadgen.err" | head -1)
+    # Killed here, a server reports 143 (SIGTERM); any other status is its own exit.
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || server_status=$?
+    server_pid=""
+    [ "$server_status" = 143 ] || error+="; the server exited with status $server_status"
+    log "$scenario run $run against $impl failed: $error"
+    tail -n 20 "$work/server.err" >&2
+    echo "$scenario $run $impl result failed=1 error=${error// /_}" >>"$results"
+}
+
 # --- the table --------------------------------------------------------------
 
 # The awk functions both tables use: a median, a metric's median over the runs
@@ -434,7 +478,7 @@ make_table() {
         name["qtws"] = "QtWebSockets"; name["ws"] = "ws + bufferutil"
         name["wsqt-qtcp"] = "wsqt (QTcpSocket transport)"
     }
-    $1 == "S2T" { next }
+    $1 == "S2T" || $1 ~ /^A/ { next }
     {
         read_line()
         # Client scenarios: the side under test is the one whose CPU is reported.
@@ -485,6 +529,36 @@ make_scaling_table() {
                 show(field("S2T", im, "server_cpu_pct"), "%.0f"), show(field("S2T", im, "server_cpu_us_per_msg"), "%.2f"),
                 show(field("S2T", im, "own_cpu_pct"), "%.0f")
         }
+    }'
+}
+
+# A1: one row for each run of each implementation; the worst run is what counts.
+make_attack_table() {
+    awk '
+    $1 == "A1" {
+        for (i = 5; i <= NF; i++) { p = index($i, "="); if (p) v[substr($i, 1, p - 1)] = substr($i, p + 1) }
+        if (!header++) {
+            print "| Implementation | run | probes echoed/sent | p99 ms | max ms | server RSS before MiB | peak RSS growth MiB | bombs refused (close codes) | attack s | server CPU s |"
+            print "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"
+        }
+        name = $3 == "ws" ? "ws + bufferutil" : $3
+        if (v["failed"]) {
+            error = v["error"]
+            gsub(/_/, " ", error)
+            printf "| %s | %s | failed: %s | - | - | - | - | - | - | - |\n", name, $2, error
+            delete v
+            next
+        }
+        # "1009:5,1013:3" reads "5 × 1009, 3 × 1013".
+        n = split(v["close_codes"], codes, ",")
+        refused = ""
+        for (i = 1; i <= n; i++) { split(codes[i], c, ":"); refused = refused (i > 1 ? ", " : "") c[2] " × " c[1] }
+        growth = v["server_peak_rss_kb"] - v["server_rss_before_kb"]
+        printf "| %s | %s | %s/%s | %.1f | %.1f | %.1f | %.1f%s | %s | %.2f | %.2f |\n",
+            name, $2, v["probes_echoed"], v["probes_sent"], v["p99_ms"], v["max_ms"],
+            v["server_rss_before_kb"] / 1024, growth / 1024, v["peak_reset"] == "yes" ? "" : " (since start)",
+            refused, v["attack_s"], v["server_cpu_s"]
+        delete v
     }'
 }
 
@@ -539,6 +613,23 @@ check_targets() {
             if ((s, "qtws") in runs) { x = ratio(s, "wsqt", "qtws", "msgs_per_s"); check(s " wsqt/QtWebSockets msgs/s >= 1.3", x, x >= 1.3) }
             if ((s, "ws") in runs) { x = ratio(s, "wsqt", "ws", "msgs_per_s"); check(s " wsqt/ws msgs/s >= 1", x, x >= 1) }
         }
+        # A1: in every run, every probe echoed within a second.
+        if (("A1", "wsqt") in runs) {
+            n = split(runs["A1", "wsqt"], r, " ")
+            worst = 0; missing = 0; broken = 0
+            for (i = 1; i <= n; i++) {
+                if (v["A1", "wsqt", r[i], "failed"]) { broken++; continue }
+                if (v["A1", "wsqt", r[i], "max_ms"] + 0 > worst) worst = v["A1", "wsqt", r[i], "max_ms"] + 0
+                missing += v["A1", "wsqt", r[i], "probes_sent"] - v["A1", "wsqt", r[i], "probes_echoed"]
+            }
+            ok = !broken && missing == 0 && worst <= 1000
+            if (broken)
+                printf "- A1 wsqt: the server failed under the attack in %d run(s) (NOT met)\n", broken
+            else
+                printf "- A1 wsqt: every probe echoed (%d missing) and max latency <= 1000 ms: %.1f ms %s\n",
+                    missing, worst, ok ? "(met)" : "(NOT met)"
+            failed += !ok
+        }
         printf "\n%d target(s) not met.\n", failed
     }'
 }
@@ -548,6 +639,7 @@ check_targets() {
 # The wsqt server under perf for one scenario: the functions with the most self time.
 profile_scenario() {
     local scenario=$1
+    [ "${scenario:0:1}" != A ] || die "--profile does not take the attack scenario $scenario"
     command -v perf >/dev/null || die "perf is not installed (Debian: linux-perf)"
     local args
     args=$(scenario_args "$scenario")
@@ -614,6 +706,9 @@ smoke() {
         "${short[@]}" --label smoke-deflate-binary-wsqt
     smoke_run "$loadgen" --port "$server_port" --server-pid "$server_pid" --idle 200 --settle 0.2 --deflate \
         --label smoke-idle-deflate-wsqt
+    # Past maxPayload (100 MiB), so that the server refuses both bombs.
+    smoke_run "$loadgen" --port "$server_port" --server-pid "$server_pid" --deflate --bombs 2 \
+        --bomb-size $((128 << 20)) --attack-timeout 20 --label smoke-bombs-wsqt
     stop_server
     start_server wsqt-qtcp
     smoke_run "$loadgen" --port "$server_port" --connections 8 --inflight 4 --size 4096 "${short[@]}" \
@@ -660,7 +755,7 @@ if [ -n "$profile" ]; then
 fi
 
 selected=""
-for scenario in $server_scenarios $client_scenarios; do
+for scenario in $server_scenarios $client_scenarios $attack_scenarios; do
     if [ -z "$only" ] || [[ " $only " == *" $scenario "* ]]; then
         selected+="$scenario "
     fi
@@ -678,6 +773,8 @@ for scenario in $selected; do
             log "$scenario run $run: $impl"
             if [ "${scenario:0:1}" = C ]; then
                 run_client_scenario "$scenario" "$run" "$impl"
+            elif [ "${scenario:0:1}" = A ]; then
+                run_attack_scenario "$scenario" "$run" "$impl"
             else
                 run_server_scenario "$scenario" "$run" "$impl"
             fi
@@ -706,14 +803,17 @@ echo "- Server on CPU $server_cpu, load generator on CPU $load_cpu (taskset${nic
      "$runs runs of ${warmup} s warm-up + ${duration} s each; medians, ratios are medians of per-run ratios"
 echo "- Qt $qt_version, Node $node_version, ws $ws_version with bufferutil"
 echo
-make_table "$descriptions" <"$results"
-echo
-echo "CPU % and CPU µs/msg: the server's (the client's in C1-C2), all its threads. loadgen CPU %:"
-echo "the load generator's own core. MB/s: payload bytes one way. payload/wire: the echoes' payload"
-echo "bytes over the bytes of their frames' payloads as received, compressed or not (the compression"
-echo "ratio of the server's replies). S6 and S6D ratios compare KB per connection (lower is better);"
-echo "all others compare msgs/s."
-echo
+# S2T and A1 have tables of their own: the main one only where another scenario ran.
+if grep -qv '^\(S2T\|A[0-9]*\) ' "$results"; then
+    make_table "$descriptions" <"$results"
+    echo
+    echo "CPU % and CPU µs/msg: the server's (the client's in C1-C2), all its threads. loadgen CPU %:"
+    echo "the load generator's own core. MB/s: payload bytes one way. payload/wire: the echoes' payload"
+    echo "bytes over the bytes of their frames' payloads as received, compressed or not (the compression"
+    echo "ratio of the server's replies). S6 and S6D ratios compare KB per connection (lower is better);"
+    echo "all others compare msgs/s."
+    echo
+fi
 if [[ " $selected " == *" S2T "* ]] && [ -n "$(scenario_impls S2T)" ]; then
     echo "### Thread scaling (S2T)"
     echo
@@ -730,6 +830,21 @@ if [[ " $selected " == *" S2T "* ]] && [ -n "$(scenario_impls S2T)" ]; then
         echo "more cores: bench/run.sh --only S2T --threads-list 1,2,4,8,16 --loadgens 4"
         echo
     fi
+fi
+if [[ " $selected " == *" A1 "* ]] && [ -n "$(scenario_impls A1)" ]; then
+    echo "### Decompression bombs (A1)"
+    echo
+    echo "$(describe A1)."
+    echo "Each bomb connection negotiates permessage-deflate and sends one compressed binary message,"
+    echo "all at once; the server is to refuse them (wsqt: 1009 past maxPayload, 100 MiB, or 1013 past"
+    echo "maxReceiveMemory, 256 MiB for all messages being received; ws: 1009 past maxPayload). The"
+    echo "probe connection (no deflate) times each echo from the moment it was due; the attack ends when"
+    echo "the server has closed every bomb connection (60 s at most). Peak RSS growth: the server's"
+    echo "VmHWM, reset as the attack starts, over its RSS then. Target: in every run every probe echoed,"
+    echo "the longest within 1000 ms."
+    echo
+    make_attack_table <"$results"
+    echo
 fi
 echo "### Targets"
 echo

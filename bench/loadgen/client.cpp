@@ -1,5 +1,6 @@
 #include "client.h"
 
+#include "clock.h"
 #include "deflate.h"
 #include "frames.h"
 #include "handshake.h"
@@ -15,7 +16,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <map>
 #include <memory>
 #include <tuple>
@@ -24,18 +24,6 @@
 namespace loadgen {
 
 namespace {
-
-uint64_t nowNs()
-{
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
-}
-
-uint64_t seconds(double value)
-{
-    return uint64_t(value * 1e9);
-}
 
 // A message scheduled for sending and not yet echoed back.
 struct Pending
@@ -302,7 +290,7 @@ bool Client::onOpen(Connection &c, uint64_t now)
         return openMore();
     if (m_config.idle > 0) {
         m_phase = Phase::Settling;
-        m_deadline = now + seconds(m_config.settle);
+        m_deadline = now + nanoseconds(m_config.settle);
     } else {
         startPumping(now);
     }
@@ -450,7 +438,7 @@ bool Client::onReadable(Connection &c, uint64_t now)
 void Client::startPumping(uint64_t now)
 {
     m_phase = Phase::Warmup;
-    m_deadline = now + seconds(m_config.warmup);
+    m_deadline = now + nanoseconds(m_config.warmup);
     for (Connection &c : m_connections) {
         for (int i = 0; i < m_config.inflight; ++i)
             schedule(c, now);
@@ -461,7 +449,7 @@ void Client::startPumping(uint64_t now)
 void Client::startMeasuring(uint64_t now)
 {
     m_phase = Phase::Measuring;
-    m_deadline = now + seconds(m_config.duration);
+    m_deadline = now + nanoseconds(m_config.duration);
     m_measureStart = now;
     m_ownCpuStart = ownCpuSeconds();
     m_serverCpuStart = m_config.serverPid ? processCpuSeconds(m_config.serverPid) : -1;
@@ -525,7 +513,7 @@ int Client::run()
         m_rssBefore = residentKb(m_config.serverPid);
     m_epoll = epoll_create1(EPOLL_CLOEXEC);
     m_connections.resize(size_t(total()));
-    const uint64_t connectDeadline = nowNs() + seconds(120);
+    const uint64_t connectDeadline = nowNs() + nanoseconds(120);
     openMore();
 
     std::vector<epoll_event> events(1024);

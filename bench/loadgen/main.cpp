@@ -1,9 +1,11 @@
 // The load generator of the wsqt benchmarks, and the epoll echo server they
 // use as the fastest peer. See bench/README.md.
 
+#include "bombs.h"
 #include "client.h"
 #include "echoserver.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -30,7 +32,11 @@ const char *const kUsage =
         "  --verify             compare every echoed payload with what was sent\n"
         "  --connect-batch N    connections opened at once (32)\n"
         "  --label TEXT         echoed on the result line\n"
-        "  --serve              be the echo server instead (WebSocket, or with --raw plain TCP)\n";
+        "  --serve              be the echo server instead (WebSocket, or with --raw plain TCP)\n"
+        "  --bombs N            with --deflate: attack with N (up to 32) decompression bombs while a\n"
+        "                       probe connection sends 64 B every 20 ms and times the echoes (A1)\n"
+        "  --bomb-size BYTES    what each bomb inflates to, a multiple of 1 MiB (1073741824)\n"
+        "  --attack-timeout S   end the attack here if the server has not refused every bomb (60)\n";
 
 bool parseNumber(const char *text, double min, double max, double *value)
 {
@@ -44,6 +50,7 @@ bool parseNumber(const char *text, double min, double max, double *value)
 int main(int argc, char *argv[])
 {
     loadgen::ClientConfig config;
+    loadgen::BombConfig bombs;
     bool serve = false;
     for (int i = 1; i < argc; ++i) {
         const std::string option = argv[i];
@@ -95,6 +102,14 @@ int main(int argc, char *argv[])
             config.label = argv[++i];
         else if (option == "--serve")
             serve = true;
+        // All bomb connections open at once, under a QTcpServer's accept queue of 50.
+        else if (option == "--bombs")
+            bombs.bombs = int(numeric(1, 32));
+        // 64 GiB: about 64 MB compressed, which every bomb holds in memory.
+        else if (option == "--bomb-size")
+            bombs.bombSize = size_t(numeric(1 << 20, double(uint64_t(1) << 36)));
+        else if (option == "--attack-timeout")
+            bombs.timeout = numeric(0.1, 3600);
         else if (option == "--help" || option == "-h") {
             std::fputs(kUsage, stdout);
             return 0;
@@ -122,6 +137,24 @@ int main(int argc, char *argv[])
     if (config.raw && config.deflate) {
         std::fprintf(stderr, "bench_loadgen: --deflate needs WebSocket mode\n");
         return 2;
+    }
+    if (bombs.bombs > 0) {
+        // The bombs are compressed messages: without the extension there are none.
+        if (!config.deflate) {
+            std::fprintf(stderr, "bench_loadgen: --bombs needs --deflate\n");
+            return 2;
+        }
+        // A bomb is made of 1 MiB blocks.
+        if (bombs.bombSize % (size_t(1) << 20) != 0) {
+            std::fprintf(stderr, "bench_loadgen: --bomb-size must be a multiple of 1 MiB\n");
+            return 2;
+        }
+        bombs.host = config.host;
+        bombs.port = config.port;
+        bombs.path = config.path;
+        bombs.serverPid = config.serverPid;
+        bombs.label = config.label;
+        return loadgen::runBombs(bombs);
     }
     return loadgen::runClient(config);
 }

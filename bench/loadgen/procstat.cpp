@@ -11,6 +11,22 @@
 
 namespace loadgen {
 
+namespace {
+
+// A "Name:   123 kB" line of /proc/PID/status, in KiB; -1 when absent.
+long statusKb(pid_t pid, const std::string &name)
+{
+    std::ifstream file("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(file, line)) {
+        if (line.size() > name.size() && line.compare(0, name.size(), name) == 0 && line[name.size()] == ':')
+            return std::stol(line.substr(name.size() + 1));
+    }
+    return -1;
+}
+
+} // namespace
+
 double ownCpuSeconds()
 {
     rusage usage = {};
@@ -43,13 +59,20 @@ double processCpuSeconds(pid_t pid)
 
 long residentKb(pid_t pid)
 {
-    std::ifstream file("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(file, line)) {
-        if (line.compare(0, 6, "VmRSS:") == 0)
-            return std::stol(line.substr(6));
-    }
-    return -1;
+    return statusKb(pid, "VmRSS");
+}
+
+long peakResidentKb(pid_t pid)
+{
+    return statusKb(pid, "VmHWM");
+}
+
+bool resetPeakResident(pid_t pid)
+{
+    std::ofstream file("/proc/" + std::to_string(pid) + "/clear_refs");
+    file << "5";
+    file.flush();
+    return bool(file);
 }
 
 } // namespace loadgen

@@ -13,5 +13,10 @@ double ownCpuSeconds();
 double processCpuSeconds(pid_t pid);
 // Resident set size in KiB (/proc/PID/status VmRSS); negative when unknown.
 long residentKb(pid_t pid);
+// The peak resident set size in KiB (VmHWM); negative when unknown.
+long peakResidentKb(pid_t pid);
+// Starts the peak over from the present RSS (writes 5 to /proc/PID/clear_refs,
+// which needs the right to ptrace the process, e.g. root); false when refused.
+bool resetPeakResident(pid_t pid);
 
 } // namespace loadgen

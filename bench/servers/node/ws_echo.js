@@ -30,5 +30,8 @@ for (let i = 0; i < args.length; ++i) {
 const server = new WebSocketServer({ host: '127.0.0.1', port, perMessageDeflate: deflate });
 server.on('connection', (socket) => {
     socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
+    // A peer's protocol error (a message past maxPayload, say) ends its
+    // connection only; unhandled, it would end the process.
+    socket.on('error', () => {});
 });
 server.on('listening', () => console.log(`listening ${server.address().port}`));
