@@ -164,6 +164,7 @@ public:
             FUZZ_CHECK(m_deflate);
             FUZZ_CHECK(!m_deflate->deflate(data.constData(), data.size(), options.fin, &compressed).isError());
             m_connection->sendCompressed(compressed, options);
+            m_connection->releaseReserved();
         } else {
             error = m_connection->send(data, options);
         }

@@ -418,6 +418,9 @@ void WsSocketPrivate::onDisconnected()
     if (connection)
         connection->transportClosed();
     delete std::exchange(closeTimer, nullptr);
+    // Its large buffers and zlib streams go with the connection.
+    if (deflate || statistics.bytesReceived + statistics.bytesSent >= transport::kLargeMessageSize)
+        transport::noteLargeMessage();
 
     const WsError unsent(WsError::ConnectionError,
                          QStringLiteral("The connection closed before the data was written"));
@@ -737,15 +740,16 @@ void WsSocketPrivate::finishCompression(Outgoing &operation, const QByteArray &c
                                               QStringLiteral("The socket was closed while data was being compressed")));
         return;
     }
-    // Accepted while open, the message goes out even when closing began
-    // meanwhile, before the close frame, as in ws.
-    if (error.isError())
-        connection->cancelReserved();
-    else
+    // Accepted while open, the message and the sends queued behind it go
+    // out even when closing began meanwhile, before the close frame, as in ws.
+    if (!error.isError())
         connection->sendCompressed(compressed, operation.options);
     completeSend(error, operation.callback);
     runQueue();
-    // A close frame received meanwhile was answered behind the message.
+    if (compressing)
+        return;
+    // A close frame received meanwhile was answered behind them.
+    connection->releaseReserved();
     endTransportIfDone();
 }
 

@@ -607,9 +607,15 @@ void tst_Connection::repliesWaitBehindReservedMessage()
     DataSendOptions send;
     send.mask = role == Role::Client;
     connection.sendCompressed("compressed", send);
-    QCOMPARE(takeAll(connection), fromUs(role, 0xc2, "compressed") + fromUs(role, 0x8a, "p")
-                                          + fromUs(role, 0x88, hex("03 e8")));
+    // A send accepted while open, queued behind it: taken though closing began.
+    send.compress = false;
+    QVERIFY(!connection.send("queued", send).isError());
+    QVERIFY(!connection.shouldEndTransport());
+    connection.releaseReserved();
+    QCOMPARE(takeAll(connection), fromUs(role, 0xc2, "compressed") + fromUs(role, 0x82, "queued")
+                                          + fromUs(role, 0x8a, "p") + fromUs(role, 0x88, hex("03 e8")));
     QVERIFY(connection.shouldEndTransport());
+    QCOMPARE(connection.send("late", send).code(), WsError::InvalidState);
 }
 
 QTEST_APPLESS_MAIN(tst_Connection)

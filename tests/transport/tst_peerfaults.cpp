@@ -398,9 +398,10 @@ void tst_PeerFaults::deflateBombsDoNotStarveOthers()
         QVERIFY(mostHeld < 2 * (options.maxReceiveMemory + kBombs * 2 * kMiB) + 32 * kMiB);
 }
 
-// A peer that sends a large message, a ping and its close frame at once:
-// the echo is compressed on a worker, and the pong and the close reply wait
-// behind it rather than overtake it (and the echo is not lost).
+// A peer that sends a large message, a small one, a ping and its close
+// frame at once: the large echo is compressed on a worker and the small one
+// waits behind it; the pong and the close reply wait behind both rather than
+// overtake them (and no echo is lost).
 void tst_PeerFaults::closeFrameWaitsForCompressedEcho()
 {
     const auto server = echoServer(deflateOptions());
@@ -414,19 +415,20 @@ void tst_PeerFaults::closeFrameWaitsForCompressedEcho()
     QByteArray message(1024 * 1024, Qt::Uninitialized);
     for (qsizetype i = 0; i < message.size(); ++i)
         message[i] = char(i % 251);
-    peer->write(scriptedFrame(0xC2, storedDeflate(message), true) + scriptedFrame(0x89, "p", true)
-                + scriptedFrame(0x88, closePayload(1000), true));
+    peer->write(scriptedFrame(0xC2, storedDeflate(message), true) + scriptedFrame(0x81, "small", true)
+                + scriptedFrame(0x89, "p", true) + scriptedFrame(0x88, closePayload(1000), true));
     QVERIFY(peer->waitForEnd());
     QList<Frame> frames;
     Frame next;
     while (takeFrame(&peer->received(), &next))
         frames.append(next);
-    QCOMPARE(frames.size(), 3);
+    QCOMPARE(frames.size(), 4);
     QCOMPARE(frames[0].firstByte, quint8(0xC2));
     QCOMPARE(inflateMessage(frames[0].payload), message);
-    QCOMPARE(frames[1].opcode(), 0xA);
-    QCOMPARE(frames[2].opcode(), 0x8);
-    QCOMPARE(frames[2].payload, closePayload(1000));
+    QCOMPARE(frames[1].opcode(), 0x1);   // the small echo (compressed against the large one's window)
+    QCOMPARE(frames[2].opcode(), 0xA);
+    QCOMPARE(frames[3].opcode(), 0x8);
+    QCOMPARE(frames[3].payload, closePayload(1000));
     QVERIFY(waitFor([&] { return !outcome.closed.isEmpty(); }));
     QCOMPARE(outcome.closed.first().at(0).toInt(), 1000);
 }

@@ -74,7 +74,8 @@ WsError Connection::checkOpen() const
 
 WsError Connection::send(const QByteArray &data, const DataSendOptions &options)
 {
-    if (const WsError error = checkOpen(); error.isError())
+    // While reserved, what comes was accepted while open (see reserveCompressed()).
+    if (const WsError error = checkOpen(); error.isError() && !m_sender.isHoldingControlFrames())
         return error;
     return m_sender.sendData(data, options.binary, options.fin, options.compress, options.mask);
 }
@@ -82,7 +83,6 @@ WsError Connection::send(const QByteArray &data, const DataSendOptions &options)
 void Connection::sendCompressed(const QByteArray &payload, const DataSendOptions &options)
 {
     m_sender.sendCompressed(payload, options.binary, options.fin, options.mask);
-    m_sender.releaseControlFrames();
 }
 
 WsError Connection::ping(const QByteArray &data, bool mask)

@@ -70,15 +70,16 @@ public:
     WsError send(const QByteArray &data, const DataSendOptions &options);
     // Whether send() would compress this data.
     bool willCompress(qsizetype size, bool compress) const { return m_sender.willCompress(size, compress); }
-    // A message accepted while open is compressed elsewhere: until
-    // sendCompressed() queues it, the frames the connection sends itself
-    // (pongs, the reply to a close frame) wait behind it, and the transport
-    // does not end.
+    // A message accepted while open is compressed elsewhere, and other sends
+    // may queue behind it: until releaseReserved(), the frames the
+    // connection sends itself (pongs, the reply to a close frame) wait
+    // behind them, the transport does not end, and send() takes them though
+    // closing began meanwhile.
     void reserveCompressed() { m_sender.holdControlFrames(); }
-    // Queues the reserved message once encoded (see Sender::sendCompressed()),
-    // or with an error none, and lets what waited behind it go.
+    // Queues a reserved message once encoded (see Sender::sendCompressed()).
     void sendCompressed(const QByteArray &payload, const DataSendOptions &options);
-    void cancelReserved() { m_sender.releaseControlFrames(); }
+    // What was accepted while open is queued: what waited behind it follows.
+    void releaseReserved() { m_sender.releaseControlFrames(); }
     WsError ping(const QByteArray &data, bool mask);
     WsError pong(const QByteArray &data, bool mask);
     // Starts the closing handshake (code 0: a close frame without a code).

@@ -14,7 +14,7 @@ namespace wsqt::transport {
 inline constexpr qint64 kLargeMessageSize = 64 * 1024;
 
 // A large message was received or sent on the calling thread, which runs
-// an event loop.
+// an event loop, or a connection that had large buffers ended there.
 void noteLargeMessage();
 
 } // namespace wsqt::transport
