@@ -15,6 +15,7 @@
 #include <wsqt/wssocket.h>
 
 #include <QtCore/qpointer.h>
+#include <QtCore/qrandom.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
@@ -101,6 +102,8 @@ private Q_SLOTS:
     void resetsDuringCompressedEchoesFreeDescriptors();
     void deflateBombsDoNotStarveOthers();
     void closeFrameWaitsForCompressedEcho();
+    void peerThatNeverReadsIsDropped_data();
+    void peerThatNeverReadsIsDropped();
 };
 
 namespace {
@@ -431,6 +434,50 @@ void tst_PeerFaults::closeFrameWaitsForCompressedEcho()
     QCOMPARE(frames[3].payload, closePayload(1000));
     QVERIFY(waitFor([&] { return !outcome.closed.isEmpty(); }));
     QCOMPARE(outcome.closed.first().at(0).toInt(), 1000);
+}
+
+void tst_PeerFaults::peerThatNeverReadsIsDropped_data()
+{
+    QTest::addColumn<bool>("compressed");
+    QTest::newRow("plain") << false;
+    QTest::newRow("permessage-deflate") << true;
+}
+
+// A peer that sends large messages (incompressible, so that the echoes are
+// as large) until the server stops reading it, and never reads: after
+// backpressureTimeout the server closes with 1008, and after closeTimeout
+// the connection is gone.
+void tst_PeerFaults::peerThatNeverReadsIsDropped()
+{
+    QFETCH(bool, compressed);
+    WsServerOptions options = compressed ? deflateOptions() : WsServerOptions();
+    options.backpressureTimeout = 300;
+    options.closeTimeout = 300;
+    const auto server = echoServer(options);
+    ServerSockets sockets(server.get());
+    const auto peer = ScriptedPeer::connectTo(server->address().port);
+    QVERIFY(peer && peer->upgrade(compressed ? kDeflateOffer : QByteArray()));
+    WsSocket *socket = sockets.waitForNext();
+    QVERIFY(socket);
+    Outcome outcome(socket);
+    peer->stopReading();
+
+    QByteArray message(256 * 1024, Qt::Uninitialized);
+    QRandomGenerator(1).fillRange(reinterpret_cast<quint32 *>(message.data()), message.size() / 4);
+    const QByteArray frame = compressed ? scriptedFrame(0xC2, storedDeflate(message), true)
+                                        : scriptedFrame(0x82, message, true);
+    // It sends until the server stops reading; what it writes then stays here.
+    constexpr qint64 kMostSent = 64 * kMiB;
+    qint64 sent = 0;
+    QVERIFY(waitFor([&] {
+        if (peer->socket()->bytesToWrite() < kMiB && sent < kMostSent && !peer->isClosed()) {
+            peer->socket()->write(frame);
+            sent += frame.size();
+        }
+        return !outcome.closed.isEmpty();
+    }, 30000));
+    QVERIFY2(sent < kMostSent, "the server read everything");
+    QCOMPARE(outcome.firstError(), WsError::PeerNotReading);
 }
 
 QTEST_GUILESS_MAIN(tst_PeerFaults)
