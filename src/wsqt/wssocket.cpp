@@ -219,14 +219,15 @@ void WsSocketPrivate::drop(const WsError &error)
 
 void WsSocketPrivate::scheduleBufferRelease()
 {
-    if (bufferReleaseScheduled || !connection->holdsReusableBuffers())
+    if (!connection->holdsReusableBuffers() || (bufferRelease && bufferRelease->isActive()))
         return;
-    bufferReleaseScheduled = true;
-    QTimer::singleShot(kReusableBufferHoldMs, q, [this] {
-        bufferReleaseScheduled = false;
-        if (connection)
-            connection->releaseReusableBuffers();
-    });
+    if (!bufferRelease) {
+        bufferRelease = std::make_unique<transport::WheelTimer>([this] {
+            if (connection)
+                connection->releaseReusableBuffers();
+        });
+    }
+    bufferRelease->start(kReusableBufferHoldMs);
 }
 
 void WsSocketPrivate::dispatch(core::ReceiverEvent &event)
@@ -290,9 +291,7 @@ void WsSocketPrivate::startClosing()
         setState(WsSocket::Closing);
     if (!closeTimer && state == WsSocket::Closing) {
         // Made only when needed: most connections never close on a timer.
-        closeTimer = new QTimer(q);
-        closeTimer->setSingleShot(true);
-        QObject::connect(closeTimer, &QTimer::timeout, q, [this] {
+        closeTimer = std::make_unique<transport::WheelTimer>([this] {
             qCDebug(lcSocket) << q << "close timeout: destroying the connection";
             if (transport)
                 transport->destroy();
@@ -417,7 +416,7 @@ void WsSocketPrivate::onDisconnected()
     draining = false;
     if (connection)
         connection->transportClosed();
-    delete std::exchange(closeTimer, nullptr);
+    closeTimer.reset();
     // Its large buffers and zlib streams go with the connection.
     if (deflate || statistics.bytesReceived + statistics.bytesSent >= transport::kLargeMessageSize)
         transport::noteLargeMessage();
@@ -467,20 +466,19 @@ void WsSocketPrivate::connectionEnded(int code)
 
 void WsSocketPrivate::startHeartbeat()
 {
-    delete heartbeat;
-    heartbeat = nullptr;
+    heartbeat.reset();
     if (limits.pingInterval <= 0)
         return;
-    heartbeat = new transport::Heartbeat(limits.pingInterval, limits.pongTimeout, q);
-    QObject::connect(heartbeat, &transport::Heartbeat::pingDue, q, [this] {
+    const auto pingDue = [this] {
         Outgoing ping{Outgoing::Ping, {}, {}, 0, {}};
         ping.options.mask = !serverSide;
         submit(std::move(ping));
-    });
-    QObject::connect(heartbeat, &transport::Heartbeat::timedOut, q, [this] {
+    };
+    const auto timedOut = [this] {
         const int timeout = limits.pongTimeout > 0 ? limits.pongTimeout : limits.pingInterval;
         drop(WsError(WsError::Timeout, QStringLiteral("No answer from the peer within %1 ms").arg(timeout)));
-    });
+    };
+    heartbeat = std::make_unique<transport::Heartbeat>(limits.pingInterval, limits.pongTimeout, pingDue, timedOut);
     heartbeat->start();
 }
 
@@ -511,11 +509,8 @@ void WsSocketPrivate::setReadsBlocked(bool blocked)
     }
     if (limits.backpressureTimeout <= 0)
         return;
-    if (!backpressureTimer) {
-        backpressureTimer = new QTimer(q);
-        backpressureTimer->setSingleShot(true);
-        QObject::connect(backpressureTimer, &QTimer::timeout, q, [this] { onBackpressureTimeout(); });
-    }
+    if (!backpressureTimer)
+        backpressureTimer = std::make_unique<transport::WheelTimer>([this] { onBackpressureTimeout(); });
     backpressureTimer->start(limits.backpressureTimeout);
 }
 
@@ -526,7 +521,7 @@ void WsSocketPrivate::onBackpressureTimeout()
     // A peer that sends nothing is only slow to read: the watermarks bound
     // it, and drained() follows when it catches up.
     if (transport->device()->bytesAvailable() == 0) {
-        backpressureTimer->start();
+        backpressureTimer->start(limits.backpressureTimeout);
         return;
     }
     const WsError error(WsError::PeerNotReading,
@@ -604,8 +599,17 @@ WsError WsSocketPrivate::sendData(const QByteArray &data, const WsSendOptions &o
 
 void WsSocketPrivate::updateReading()
 {
-    if (transport)
-        transport->setReadBufferLimit(paused || readsBlocked ? kPausedReadBufferSize : 0);
+    if (!transport)
+        return;
+    // A paused socket reads a little ahead, to see the end of the stream;
+    // one that waits for its peer to read stops outright, since it resumes
+    // soon and a copy through a read-ahead buffer would cost every time.
+    if (paused)
+        transport->setReadBufferLimit(kPausedReadBufferSize);
+    else if (readsBlocked)
+        transport->stopReading();
+    else
+        transport->setReadBufferLimit(0);
 }
 
 WsError WsSocketPrivate::refuseWhenNotOpen(qint64 length, const WsSocket::Callback &callback)

@@ -2,6 +2,8 @@
 
 #include "core/connection.h"
 #include "core/permessagedeflate.h"
+#include "transport/heartbeat.h"
+#include "transport/timerwheel.h"
 #include "transport/transport.h"
 
 #include <wsqt/wssocket.h>
@@ -9,14 +11,12 @@
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qlist.h>
 #include <QtCore/qpointer.h>
-#include <QtCore/qtimer.h>
 
 #include <memory>
 
 namespace wsqt::transport {
 class ClientHandshake;
 struct TrafficCounters;
-class Heartbeat;
 class Reconnector;
 }
 
@@ -99,7 +99,6 @@ public:
     bool draining = false;      // the transport ended: deliver what it left, paused or not
     bool processing = false;
     bool flushScheduled = false;
-    bool bufferReleaseScheduled = false;
     bool processScheduled = false;
     QUrl url;
     QString protocol;
@@ -110,7 +109,9 @@ public:
     std::shared_ptr<wsqt::core::PerMessageDeflate> deflate;   // when negotiated
     QPointer<wsqt::transport::Transport> transport;
     wsqt::transport::ClientHandshake *handshake = nullptr;
-    QTimer *closeTimer = nullptr;
+    // Each made when first needed: most connections never need one.
+    std::unique_ptr<wsqt::transport::WheelTimer> closeTimer;
+    std::unique_ptr<wsqt::transport::WheelTimer> bufferRelease;
 
     // Bytes handed to the transport since the start. Less what the transport
     // still holds, they are the bytes written: a callback fires when those
@@ -129,12 +130,12 @@ public:
     qint64 bufferedAfterClose = 0;
 
     WsConnectionOptions limits;             // watermarks, heartbeat
-    wsqt::transport::Heartbeat *heartbeat = nullptr;
+    std::unique_ptr<wsqt::transport::Heartbeat> heartbeat;
     wsqt::transport::Reconnector *reconnector = nullptr;
     bool closedByApplication = false;
     bool backpressured = false;
     bool readsBlocked = false;
-    QTimer *backpressureTimer = nullptr;    // made on the first block
+    std::unique_ptr<wsqt::transport::WheelTimer> backpressureTimer;
     WsStatistics statistics;
     // On a server's connection: the server's counters for this thread, and
     // its bound on what the messages being received hold together.

@@ -85,12 +85,11 @@ WsError resolveClientTarget(const QUrl &input, ClientTarget *target)
 
 ClientHandshake::ClientHandshake(const WsClientOptions &options, const Listeners &listeners,
                                  QObject *parent)
-    : QObject(parent), m_options(options), m_listeners(listeners)
+    : QObject(parent),
+      m_options(options),
+      m_listeners(listeners),
+      m_timeout([this] { fail(WsError(WsError::HandshakeTimeout, QStringLiteral("Opening handshake has timed out"))); })
 {
-    m_timeout.setSingleShot(true);
-    connect(&m_timeout, &QTimer::timeout, this, [this] {
-        fail(WsError(WsError::HandshakeTimeout, QStringLiteral("Opening handshake has timed out")));
-    });
 }
 
 ClientHandshake::~ClientHandshake()

@@ -5,6 +5,7 @@
 // it hands the connected transport and the bytes after the response over.
 
 #include "core/handshake.h"
+#include "timerwheel.h"
 #include "core/http.h"
 #include "core/permessagedeflate.h"
 
@@ -14,7 +15,6 @@
 
 #include <QtCore/qobject.h>
 #include <QtCore/qpointer.h>
-#include <QtCore/qtimer.h>
 #include <QtCore/qurl.h>
 #include <QtNetwork/qsslerror.h>
 
@@ -113,7 +113,7 @@ private:
     int m_redirects = 0;
     bool m_done = false;
     QPointer<Transport> m_transport;
-    QTimer m_timeout;
+    WheelTimer m_timeout;
 };
 
 } // namespace wsqt::transport

@@ -20,6 +20,9 @@ namespace {
 
 // writev() takes at most this many pieces at a time (IOV_MAX is 1024 on Linux).
 constexpr int kMaxIovecs = 64;
+// At the end of a connection, the most of what the kernel still holds that
+// is kept for the reader.
+constexpr qsizetype kMaxDrainAtEnd = 256 * 1024;
 
 QString errnoMessage(int error)
 {
@@ -33,23 +36,51 @@ bool wouldBlock(int error)
 
 } // namespace
 
-FdDevice::FdDevice(qintptr descriptor, QObject *parent)
-    : QIODevice(parent),
-      m_descriptor(descriptor),
-      m_readNotifier(descriptor, QSocketNotifier::Read)
+FdDevice::FdDevice(qintptr descriptor, QObject *parent) : QIODevice(parent), m_descriptor(descriptor)
 {
     const int fd = int(descriptor);
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    connect(&m_readNotifier, &QSocketNotifier::activated, this, &FdDevice::onReadable);
     QIODevice::open(QIODevice::ReadWrite | QIODevice::Unbuffered);
+    updateWatch();
 }
 
 FdDevice::~FdDevice()
 {
-    if (m_descriptor >= 0)
-        ::close(int(m_descriptor));
+    if (m_descriptor < 0)
+        return;
+    EpollSet::forThisThread()->forget(int(m_descriptor), this);
+    ::close(int(m_descriptor));
+}
+
+void FdDevice::ready(quint32 readiness)
+{
+    if (readiness & Failed) {
+        drainAndFinish();
+        return;
+    }
+    if (readiness & Writable)
+        flush();
+    if (readiness & Readable && m_descriptor >= 0)
+        onReadable();
+}
+
+void FdDevice::drainAndFinish()
+{
+    // A reset, or both directions closed: reported again and again until
+    // the descriptor goes, whatever is watched. What the kernel still holds
+    // is read ahead, for the reader to take after the end.
+    const qsizetype old = m_readAhead.size();
+    m_readAhead.resize(old + kMaxDrainAtEnd);
+    const ssize_t n = ::read(int(m_descriptor), m_readAhead.data() + old, size_t(kMaxDrainAtEnd));
+    m_readAhead.resize(old + qMax<qsizetype>(qsizetype(n), 0));
+    if (m_readAhead.isEmpty())
+        m_readAhead = QByteArray();
+    int error = 0;
+    socklen_t length = sizeof error;
+    ::getsockopt(int(m_descriptor), SOL_SOCKET, SO_ERROR, &error, &length);
+    finish(error ? errnoMessage(error) : QString());
 }
 
 qint64 FdDevice::bytesAvailable() const
@@ -70,7 +101,7 @@ qint64 FdDevice::readData(char *data, qint64 maxSize)
             m_readAhead = QByteArray();
         else
             m_readAhead.remove(0, n);
-        updateReadNotifier();
+        updateWatch();
         return n;
     }
     if (m_descriptor < 0 || m_peerEnded)
@@ -93,7 +124,7 @@ void FdDevice::onReadable()
     const qsizetype old = m_readAhead.size();
     const qsizetype room = qsizetype(m_readAheadLimit) - old;
     if (room <= 0 || m_descriptor < 0) {
-        updateReadNotifier();
+        updateWatch();
         return;
     }
     m_readAhead.resize(old + room);
@@ -104,7 +135,7 @@ void FdDevice::onReadable()
     else
         m_readAhead = QByteArray();   // nothing came: no buffer kept for it
     if (n > 0)
-        updateReadNotifier();
+        updateWatch();
     else if (n == 0 || !wouldBlock(readError))
         peerEnded(n < 0 ? errnoMessage(readError) : QString());
 }
@@ -113,7 +144,7 @@ void FdDevice::peerEnded(const QString &error)
 {
     // The end of the stream: the connection ends once what is queued is sent.
     m_peerEnded = true;
-    m_readNotifier.setEnabled(false);
+    updateWatch();
     if (!error.isEmpty() || m_queue.isEmpty())
         QMetaObject::invokeMethod(this, [this, error] { finish(error); }, Qt::QueuedConnection);
 }
@@ -209,11 +240,6 @@ void FdDevice::flush()
         finish({});
 }
 
-void FdDevice::onWritable()
-{
-    flush();
-}
-
 void FdDevice::shutdownWhenFlushed()
 {
     if (m_descriptor < 0)
@@ -227,13 +253,22 @@ void FdDevice::shutdownWhenFlushed()
 void FdDevice::setReadAheadLimit(qint64 limit)
 {
     m_readAheadLimit = limit;
-    updateReadNotifier();
+    updateWatch();
 }
 
-void FdDevice::updateReadNotifier()
+bool FdDevice::isReadWatched() const
 {
-    m_readNotifier.setEnabled(!m_peerEnded && m_descriptor >= 0
-                              && (m_readAheadLimit == 0 || m_readAhead.size() < m_readAheadLimit));
+    return !m_peerEnded && m_readAheadLimit != kStopped
+            && (m_readAheadLimit == 0 || m_readAhead.size() < m_readAheadLimit);
+}
+
+void FdDevice::updateWatch()
+{
+    if (m_descriptor < 0)
+        return;
+    if (!EpollSet::forThisThread()->watch(int(m_descriptor), this, isReadWatched(), m_writeWatched))
+        QMetaObject::invokeMethod(this, [this] { finish(QStringLiteral("epoll refused the descriptor")); },
+                                  Qt::QueuedConnection);
 }
 
 void FdDevice::reportWritten(qint64 bytes)
@@ -261,21 +296,17 @@ void FdDevice::close()
 
 void FdDevice::watchWritable(bool watch)
 {
-    if (!m_writeNotifier) {
-        if (!watch)
-            return;
-        m_writeNotifier = std::make_unique<QSocketNotifier>(m_descriptor, QSocketNotifier::Write);
-        connect(m_writeNotifier.get(), &QSocketNotifier::activated, this, &FdDevice::onWritable);
-    }
-    m_writeNotifier->setEnabled(watch);
+    if (watch == m_writeWatched)
+        return;
+    m_writeWatched = watch;
+    updateWatch();
 }
 
 void FdDevice::finish(const QString &error)
 {
     if (m_descriptor < 0)
         return;
-    m_readNotifier.setEnabled(false);
-    watchWritable(false);
+    EpollSet::forThisThread()->forget(int(m_descriptor), this);
     ::close(int(m_descriptor));
     m_descriptor = -1;
     m_queue.clear();
@@ -359,6 +390,11 @@ void FdTransport::flushWrites()
 void FdTransport::setReadBufferLimit(qint64 bytes)
 {
     m_device->setReadAheadLimit(bytes);
+}
+
+void FdTransport::stopReading()
+{
+    m_device->stopReading();
 }
 
 bool FdTransport::isConnected() const

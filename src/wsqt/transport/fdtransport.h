@@ -1,19 +1,17 @@
 #pragma once
 
 // The lean transport for plain TCP connections, those a WsServer accepts and
-// a client's after a direct handshake: the native descriptor under
-// QSocketNotifiers, reads straight into the caller's buffer, writes
+// a client's after a direct handshake: the native descriptor in its
+// thread's epoll set, reads straight into the caller's buffer, writes
 // coalesced with sendmsg, and no buffers of its own beyond what the kernel
 // did not take yet. It costs a fraction of a QTcpSocket per connection. TLS,
 // proxies and UNIX sockets keep QSslSocket, QTcpSocket and QLocalSocket.
 
+#include "epollset.h"
 #include "transport.h"
 
 #include <QtCore/qbytearraylist.h>
 #include <QtCore/qiodevice.h>
-#include <QtCore/qsocketnotifier.h>
-
-#include <memory>
 
 class QTcpSocket;
 
@@ -23,7 +21,7 @@ namespace wsqt::transport {
 // QTcpSocket for every connection (the test suite runs over both).
 bool leanTransportEnabled();
 
-class FdDevice : public QIODevice
+class FdDevice : public QIODevice, private ReadinessListener
 {
     Q_OBJECT
 
@@ -49,6 +47,8 @@ public:
     // many bytes, then stops (TCP pushes back), so that the end of the
     // stream is still seen, as QTcpSocket's read buffer limit does.
     void setReadAheadLimit(qint64 limit);
+    // Reads nothing, not even ahead, until the next setReadAheadLimit().
+    void stopReading() { setReadAheadLimit(kStopped); }
 
 Q_SIGNALS:
     void disconnected();
@@ -59,21 +59,19 @@ protected:
     qint64 writeData(const char *data, qint64 size) override;
 
 private:
+    void ready(quint32 readiness) override;
+    void drainAndFinish();
     void onReadable();
-    void onWritable();
     void peerEnded(const QString &error);
-    void updateReadNotifier();
+    // Reads are watched unless the stream ended or the read-ahead is full;
+    // writes while the kernel's send buffer is full.
+    void updateWatch();
+    void watchWritable(bool watch);
     void reportWritten(qint64 bytes);
     void finish(const QString &error);
 
     qintptr m_descriptor;
-    // Waits for room in the send buffer, created on the first write that
-    // fills it: most connections never fill it.
-    void watchWritable(bool watch);
-
-    // Not children: they live and die with the device.
-    QSocketNotifier m_readNotifier;
-    std::unique_ptr<QSocketNotifier> m_writeNotifier;
+    bool m_writeWatched = false;
     QByteArrayList m_queue;
     qsizetype m_headOffset = 0;     // bytes of m_queue.first() already sent
     qint64 m_queuedBytes = 0;
@@ -81,8 +79,11 @@ private:
     bool m_reportScheduled = false;
     bool m_shutdownPending = false;
     bool m_peerEnded = false;
+    static constexpr qint64 kStopped = -1;
+    bool isReadWatched() const;
+
     QByteArray m_readAhead;
-    qint64 m_readAheadLimit = 0;
+    qint64 m_readAheadLimit = 0;      // or kStopped
 };
 
 class FdTransport final : public Transport
@@ -101,6 +102,7 @@ public:
     void write(const QByteArray &chunk) override;
     void flushWrites() override;
     void setReadBufferLimit(qint64 bytes) override;
+    void stopReading() override;
     bool isConnected() const override;
     QHostAddress peerAddress() const override;
     quint16 peerPort() const override;

@@ -2,22 +2,23 @@
 
 namespace wsqt::transport {
 
-Heartbeat::Heartbeat(int pingInterval, int pongTimeout, QObject *parent) : QObject(parent)
+Heartbeat::Heartbeat(int pingInterval, int pongTimeout, std::function<void()> pingDue,
+                     std::function<void()> timedOut)
+    : m_intervalMs(pingInterval),
+      m_timeoutMs(pongTimeout > 0 ? pongTimeout : pingInterval),
+      m_pingDue(std::move(pingDue)),
+      m_interval([this] { tick(); }),
+      m_timeout([this, timedOut = std::move(timedOut)] {
+          m_interval.stop();
+          timedOut();
+      })
 {
-    m_interval.setInterval(pingInterval);
-    m_timeout.setInterval(pongTimeout > 0 ? pongTimeout : pingInterval);
-    m_timeout.setSingleShot(true);
-    connect(&m_interval, &QTimer::timeout, this, &Heartbeat::tick);
-    connect(&m_timeout, &QTimer::timeout, this, [this] {
-        m_interval.stop();
-        Q_EMIT timedOut();
-    });
 }
 
 void Heartbeat::start()
 {
     m_activity = false;
-    m_interval.start();
+    m_interval.start(m_intervalMs);
 }
 
 void Heartbeat::stop()
@@ -34,10 +35,11 @@ void Heartbeat::activity()
 
 void Heartbeat::tick()
 {
+    m_interval.start(m_intervalMs);
     // A ping only when the interval passed in silence, and one at a time.
     if (!m_activity && !m_timeout.isActive()) {
-        m_timeout.start();
-        Q_EMIT pingDue();
+        m_timeout.start(m_timeoutMs);
+        m_pingDue();
     }
     m_activity = false;
 }

@@ -4,32 +4,30 @@
 // received it asks for a ping, and when nothing at all arrives within the
 // timeout after that, it says so. Any received byte counts as life.
 
-#include <QtCore/qobject.h>
-#include <QtCore/qtimer.h>
+#include "timerwheel.h"
+
+#include <functional>
 
 namespace wsqt::transport {
 
-class Heartbeat : public QObject
+class Heartbeat
 {
-    Q_OBJECT
-
 public:
-    Heartbeat(int pingInterval, int pongTimeout, QObject *parent = nullptr);
+    Heartbeat(int pingInterval, int pongTimeout, std::function<void()> pingDue, std::function<void()> timedOut);
 
     void start();
     void stop();
     // Something arrived from the peer.
     void activity();
 
-Q_SIGNALS:
-    void pingDue();
-    void timedOut();
-
 private:
     void tick();
 
-    QTimer m_interval;
-    QTimer m_timeout;
+    int m_intervalMs;
+    int m_timeoutMs;
+    std::function<void()> m_pingDue;
+    WheelTimer m_interval;
+    WheelTimer m_timeout;
     bool m_activity = false;
 };
 

@@ -7,10 +7,8 @@
 namespace wsqt::transport {
 
 Reconnector::Reconnector(const WsReconnectOptions &options, QObject *parent)
-    : QObject(parent), m_options(options)
+    : QObject(parent), m_options(options), m_timer([this] { Q_EMIT attemptDue(); })
 {
-    m_timer.setSingleShot(true);
-    connect(&m_timer, &QTimer::timeout, this, &Reconnector::attemptDue);
 }
 
 void Reconnector::opened()

@@ -3,10 +3,11 @@
 // When to reconnect a client that lost its connection: exponential backoff
 // with jitter, bounded attempts, never after the application's own close.
 
+#include "timerwheel.h"
+
 #include <wsqt/wsoptions.h>
 
 #include <QtCore/qobject.h>
-#include <QtCore/qtimer.h>
 
 namespace wsqt::transport {
 
@@ -34,7 +35,7 @@ Q_SIGNALS:
 
 private:
     WsReconnectOptions m_options;
-    QTimer m_timer;
+    WheelTimer m_timer;
     int m_attempt = 0;
 };
 

@@ -13,6 +13,8 @@ namespace wsqt::transport {
 
 namespace {
 
+constexpr qint64 kStoppedReadBufferSize = 64 * 1024;
+
 // Ends a socket like Node's socket.end(): once the write buffer is empty,
 // shutdown(SHUT_WR) sends a FIN and the socket stays readable until the peer
 // closes its side.
@@ -212,6 +214,12 @@ void Transport::setReadBufferLimit(qint64 bytes)
         socket->setReadBufferSize(bytes);
     else if (auto *socket = qobject_cast<QLocalSocket *>(m_device))
         socket->setReadBufferSize(bytes);
+}
+
+void Transport::stopReading()
+{
+    // A Qt socket reads into its own buffer in any case: it is kept small.
+    setReadBufferLimit(kStoppedReadBufferSize);
 }
 
 void Transport::write(const QByteArray &chunk)

@@ -58,6 +58,9 @@ public:
     // Stops reading from the network once this many bytes are buffered (0: no
     // limit), so a peer that sends too early or too much meets TCP backpressure.
     virtual void setReadBufferLimit(qint64 bytes);
+    // Stops reading until the next setReadBufferLimit(): TCP pushes back.
+    // Unlike a limit, nothing is read ahead where the transport can help it.
+    virtual void stopReading();
     // Hands a chunk over for sending (without copying it where the transport
     // can); flushWrites() then sends what was handed over, in one go where it can.
     virtual void write(const QByteArray &chunk);

@@ -4,6 +4,8 @@
 #include "logging.h"
 #include "transport.h"
 
+#include <QtCore/qtimer.h>
+
 namespace wsqt::transport {
 
 namespace {
@@ -38,8 +40,7 @@ UpgradeReader::UpgradeReader(Transport *transport, int timeoutMs, QObject *paren
         Q_EMIT finished();
     });
     if (timeoutMs > 0) {
-        m_timeout.setSingleShot(true);
-        connect(&m_timeout, &QTimer::timeout, this, [this] {
+        m_timeout.setCallback([this] {
             qCDebug(lcServer) << "opening handshake timed out";
             reject(408);
         });

@@ -6,11 +6,11 @@
 // connection was answered with an error status and closed).
 
 #include "core/http.h"
+#include "timerwheel.h"
 
 #include <wsqt/wshttp.h>
 
 #include <QtCore/qobject.h>
-#include <QtCore/qtimer.h>
 
 #include <optional>
 
@@ -45,7 +45,7 @@ private:
 
     Transport *m_transport;
     core::HttpHeadParser m_parser;
-    QTimer m_timeout;
+    WheelTimer m_timeout;
     bool m_done = false;
     bool m_requestRead = false;
 };
