@@ -9,11 +9,10 @@
 #include "transport/transport.h"
 #include "transport/upgradereader.h"
 #include "transport/workerpool.h"
+#include "serverconnections.h"
 #include "wssocket_p.h"
 
-#include <QtCore/qhash.h>
 #include <QtCore/qmetaobject.h>
-#include <QtCore/qmutex.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
 #include <QtNetwork/qlocalserver.h>
@@ -84,11 +83,8 @@ public:
                   const std::shared_ptr<core::PerMessageDeflate> &deflate, const QByteArray &extensions,
                   transport::Transport *transport, const QByteArray &head, QObject *host,
                   const UpgradeCallback &callback);
-    void forget(WsSocket *socket);
     void maybeFinishClose();
     void emitLater(const std::function<void()> &emitter);
-    QList<WsSocket *> connectionList() const;
-    bool isListed(WsSocket *socket) const;
 
     WsServer *q;
     WsServerOptions options;
@@ -100,10 +96,11 @@ public:
     std::unique_ptr<transport::WorkerPool> workers;
     std::shared_ptr<transport::ServerCounters> counters = std::make_shared<transport::ServerCounters>();
     std::shared_ptr<core::MemoryBudget> receiveBudget;
-    // Guards `connections`: with workers they come and go in other threads.
-    mutable QMutex mutex;
-    QList<WsSocket *> connections;
-    QHash<WsSocket *, QObject *> hosts;     // the host of each connection
+    // Each connection leaves it as it closes or is deleted, in its thread.
+    std::shared_ptr<ServerConnections> connections = std::make_shared<ServerConnections>([this] {
+        --counters->connectionsOpen;
+        emitLater([this] { maybeFinishClose(); });
+    });
     QList<std::function<void(const WsError &)>> closeCallbacks;
 };
 
@@ -359,18 +356,6 @@ void WsServerPrivate::refuse(transport::Transport *transport, const core::Handsh
                                                                    rejection.headers));
 }
 
-QList<WsSocket *> WsServerPrivate::connectionList() const
-{
-    QMutexLocker locker(&mutex);
-    return connections;
-}
-
-bool WsServerPrivate::isListed(WsSocket *socket) const
-{
-    QMutexLocker locker(&mutex);
-    return connections.contains(socket);
-}
-
 void WsServerPrivate::complete(const WsHttpRequest &request, const core::UpgradeRequest &upgrade,
                                const std::shared_ptr<core::PerMessageDeflate> &deflate,
                                const QByteArray &extensions, transport::Transport *transport,
@@ -404,43 +389,15 @@ void WsServerPrivate::complete(const WsHttpRequest &request, const core::Upgrade
     socket->d->protocol = protocol;
     socket->d->deflate = deflate;
     socket->d->extensions = QString::fromLatin1(extensions);
-    {
-        QMutexLocker locker(&mutex);
-        connections.append(socket);
-        hosts.insert(socket, host);
-    }
     ++counters->connectionsAccepted;
     ++counters->connectionsOpen;
+    connections->add(socket, host);
+    socket->d->serverConnections = connections;
     socket->d->serverTraffic = counters->trafficFor(host->thread());
     socket->d->receiveBudget = receiveBudget;
-    QObject::connect(socket, &WsSocket::closed, host, [this, socket] { forget(socket); });
-    // The application may delete a connection itself.
-    QObject::connect(socket, &QObject::destroyed, host, [this, socket] {
-        {
-            QMutexLocker locker(&mutex);
-            hosts.remove(socket);
-            if (!connections.removeOne(socket))
-                return;
-        }
-        --counters->connectionsOpen;
-        emitLater([this] { maybeFinishClose(); });
-    });
     socket->d->attach(transport, head, core::Role::Server, options);
     qCDebug(lcServer) << "connection open from" << socket->peerAddress() << request.target;
     callback(socket, request);
-}
-
-void WsServerPrivate::forget(WsSocket *socket)
-{
-    {
-        QMutexLocker locker(&mutex);
-        hosts.remove(socket);
-        if (connections.removeOne(socket))
-            --counters->connectionsOpen;
-    }
-    socket->deleteLater();
-    // The server's state belongs to its own thread.
-    emitLater([this] { maybeFinishClose(); });
 }
 
 void WsServerPrivate::maybeFinishClose()
@@ -449,7 +406,7 @@ void WsServerPrivate::maybeFinishClose()
         return;
     // Without tracking, an external server's close is not tied to its connections.
     const bool waitForConnections = options.clientTracking || ownsServer;
-    if (waitForConnections && !connectionList().isEmpty())
+    if (waitForConnections && !connections->isEmpty())
         return;
     state = State::Closed;
     emitLater([this] {
@@ -502,8 +459,10 @@ WsServer::WsServer(const WsServerOptions &options, QObject *parent)
 
 WsServer::~WsServer()
 {
-    // Worker connections go first, in their threads.
+    // Worker connections go first, in their threads; those of this thread
+    // go with it, after this server's state.
     d->workers.reset();
+    d->connections->serverGone();
 }
 
 WsServerStatistics WsServer::statistics() const
@@ -524,12 +483,7 @@ int WsServer::broadcast(const QByteArray &data, const WsSendOptions &options, Br
         }
         return socket->trySend(data, options) != WsSocket::Dropped;
     };
-    QList<QPair<WsSocket *, QObject *>> targets;
-    {
-        QMutexLocker locker(&d->mutex);
-        for (WsSocket *socket : std::as_const(d->connections))
-            targets.append({socket, d->hosts.value(socket)});
-    }
+    const QList<QPair<WsSocket *, QObject *>> targets = d->connections->withHosts();
     int addressed = 0;
     for (const auto &[socket, host] : std::as_const(targets)) {
         if (socket == except)
@@ -541,7 +495,7 @@ int WsServer::broadcast(const QByteArray &data, const WsSendOptions &options, Br
         // A worker's connection is used in its thread, and only while it is
         // still listed: it may end there at any moment.
         QMetaObject::invokeMethod(host, [this, socket, send] {
-            if (d->isListed(socket))
+            if (d->connections->contains(socket))
                 send(socket);
         }, Qt::QueuedConnection);
         ++addressed;
@@ -590,7 +544,7 @@ WsServerAddress WsServer::address() const
 
 QList<WsSocket *> WsServer::clients() const
 {
-    return d->options.clientTracking ? d->connectionList() : QList<WsSocket *>();
+    return d->options.clientTracking ? d->connections->list() : QList<WsSocket *>();
 }
 
 void WsServer::close(std::function<void(const WsError &error)> callback)

@@ -1,5 +1,7 @@
 #include "wssocket_p.h"
 
+#include "serverconnections.h"
+
 #include "transport/clienthandshake.h"
 #include "transport/compressionpool.h"
 #include "transport/heaptrim.h"
@@ -41,9 +43,11 @@ WsSocketPrivate::WsSocketPrivate(WsSocket *q) : q(q)
 
 WsSocketPrivate::~WsSocketPrivate()
 {
+    // The application may delete a server's connection itself.
+    if (serverConnections)
+        serverConnections->remove(q);
     if (transport) {
-        transport->disconnect(q);
-        transport->device()->disconnect(q);
+        transport->setListener(nullptr);
         transport->destroy();
         // Later: the application may delete the socket from inside a signal
         // of the transport's socket (its readyRead(), say), which goes on
@@ -85,17 +89,12 @@ void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArra
     readsBlocked = false;
     statistics = WsStatistics();
     bytesQueued = 0;
-    writeWatch = {};
+    writesWatched = false;
 
+    // As ws: a socket error closes the connection (1006) without an error event.
     transport = newTransport;
     transport->setParent(q);
-    QIODevice *device = transport->device();
-    QObject::connect(device, &QIODevice::readyRead, q, [this] { processInput(); });
-    QObject::connect(transport, &transport::Transport::disconnected, q, [this] { onDisconnected(); });
-    QObject::connect(transport, &transport::Transport::errorOccurred, q, [this](const QString &message) {
-        // As ws: a socket error closes the connection (1006) without an error event.
-        qCDebug(lcSocket) << q << "transport error:" << message;
-    });
+    transport->setListener(this);
 
     if (!head.isEmpty()) {
         connection->receiveData(head.constData(), head.size());
@@ -367,12 +366,9 @@ qint64 WsSocketPrivate::bytesWrittenToTransport() const
 
 void WsSocketPrivate::watchWrites(bool watch)
 {
-    if (watch == bool(writeWatch) || (watch && !transport))
+    if (watch == writesWatched || (watch && !transport))
         return;
-    if (watch)
-        writeWatch = QObject::connect(transport, &transport::Transport::writesProgressed, q, [this] { onBytesWritten(); });
-    else
-        QObject::disconnect(std::exchange(writeWatch, {}));
+    writesWatched = watch;
     if (transport)
         transport->watchWrites(watch);
 }
@@ -431,8 +427,7 @@ void WsSocketPrivate::onDisconnected()
     const int code = connection ? connection->closeCode() : 1006;
     const QByteArray reason = connection ? connection->closeReason() : QByteArray();
     if (transport) {
-        transport->disconnect(q);
-        transport->device()->disconnect(q);
+        transport->setListener(nullptr);
         transport->deleteLater();
         transport = nullptr;
     }
@@ -444,6 +439,10 @@ void WsSocketPrivate::onDisconnected()
     if (!guard)
         return;
     qCDebug(lcSocket) << q << "closed" << code << reason;
+    // A server's connection leaves the server's list before the application
+    // hears of the close, as in ws, and goes later.
+    if (serverConnections && serverConnections->remove(q))
+        q->deleteLater();
     Q_EMIT q->closed(code, reason);
     if (guard)
         connectionEnded(code);

@@ -14,17 +14,25 @@
 
 #include <memory>
 
+class ServerConnections;
+
 namespace wsqt::transport {
 class ClientHandshake;
 struct TrafficCounters;
 class Reconnector;
 }
 
-class WsSocketPrivate
+class WsSocketPrivate : private wsqt::transport::TransportListener
 {
 public:
     explicit WsSocketPrivate(WsSocket *q);
     ~WsSocketPrivate();
+
+    // TransportListener
+    void transportReadable() override { processInput(); }
+    void transportEnded() override { onDisconnected(); }
+    void transportWritten() override { onBytesWritten(); }
+
 
     // Starts the connection on a transport whose opening handshake is done.
     void attach(wsqt::transport::Transport *transport, const QByteArray &head,
@@ -117,7 +125,7 @@ public:
     // still holds, they are the bytes written: a callback fires when those
     // pass bytesQueued as it was right after its frame was queued.
     qint64 bytesQueued = 0;
-    QMetaObject::Connection writeWatch;
+    bool writesWatched = false;
     struct PendingCallback
     {
         qint64 writtenMark;
@@ -141,6 +149,7 @@ public:
     // its bound on what the messages being received hold together.
     std::shared_ptr<wsqt::transport::TrafficCounters> serverTraffic;
     std::shared_ptr<wsqt::core::MemoryBudget> receiveBudget;
+    std::shared_ptr<ServerConnections> serverConnections;
     QElapsedTimer pingSent;                 // for the round-trip time
 
     QList<Outgoing> sendQueue;

@@ -36,7 +36,7 @@ bool wouldBlock(int error)
 
 } // namespace
 
-FdDevice::FdDevice(qintptr descriptor, QObject *parent) : QIODevice(parent), m_descriptor(descriptor)
+FdDevice::FdDevice(qintptr descriptor, FdTransport *owner) : m_owner(owner), m_descriptor(descriptor)
 {
     const int fd = int(descriptor);
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -118,6 +118,7 @@ qint64 FdDevice::readData(char *data, qint64 maxSize)
 void FdDevice::onReadable()
 {
     if (m_readAheadLimit == 0) {
+        m_owner->deviceReadable();
         Q_EMIT readyRead();
         return;
     }
@@ -275,17 +276,15 @@ void FdDevice::reportWritten(qint64 bytes)
 {
     // Posting an event for every write costs about as much as parsing a
     // small message, and most connections never ask how their writes go.
-    static const QMetaMethod bytesWrittenSignal = QMetaMethod::fromSignal(&QIODevice::bytesWritten);
-    if (bytes <= 0 || !isSignalConnected(bytesWrittenSignal))
+    if (bytes <= 0 || !m_writesWatched)
         return;
-    m_unreported += bytes;
     if (m_reportScheduled)
         return;
-    // As a QTcpSocket does: bytesWritten() never from inside write().
+    // As a QTcpSocket reports bytesWritten(): never from inside a write.
     m_reportScheduled = true;
     QMetaObject::invokeMethod(this, [this] {
         m_reportScheduled = false;
-        Q_EMIT bytesWritten(std::exchange(m_unreported, 0));
+        m_owner->deviceWritten();
     }, Qt::QueuedConnection);
 }
 
@@ -314,9 +313,7 @@ void FdDevice::finish(const QString &error)
     // What was read ahead is still to be read: the device stays open for it.
     if (m_readAhead.isEmpty())
         QIODevice::close();
-    if (!error.isEmpty())
-        Q_EMIT failed(error);
-    Q_EMIT disconnected();
+    m_owner->deviceFinished(error);
 }
 
 // ---- FdTransport -------------------------------------------------------------
@@ -354,12 +351,17 @@ FdTransport *FdTransport::adopt(QTcpSocket *socket)
 }
 
 FdTransport::FdTransport(qintptr descriptor, QObject *parent)
-    : Transport(new FdDevice(descriptor), parent)
+    : Transport(new FdDevice(descriptor, this), parent)
 {
     m_device = static_cast<FdDevice *>(device());
     m_device->setParent(this);
-    connect(m_device, &FdDevice::disconnected, this, &FdTransport::emitDisconnectedOnce);
-    connect(m_device, &FdDevice::failed, this, &Transport::errorOccurred);
+}
+
+void FdTransport::deviceFinished(const QString &error)
+{
+    if (!error.isEmpty())
+        reportError(error);
+    emitDisconnectedOnce();
 }
 
 void FdTransport::end()

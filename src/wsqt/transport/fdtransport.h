@@ -17,6 +17,8 @@ class QTcpSocket;
 
 namespace wsqt::transport {
 
+class FdTransport;
+
 // WSQT_NO_LEAN_TRANSPORT set to a non-empty value at start-up keeps
 // QTcpSocket for every connection (the test suite runs over both).
 bool leanTransportEnabled();
@@ -26,8 +28,9 @@ class FdDevice : public QIODevice, private ReadinessListener
     Q_OBJECT
 
 public:
-    // Takes the connected, non-blocking descriptor over; opens ReadWrite and Unbuffered.
-    explicit FdDevice(qintptr descriptor, QObject *parent = nullptr);
+    // Takes the connected, non-blocking descriptor over; opens ReadWrite and
+    // Unbuffered. It tells `owner` what happens by calls, not signals.
+    FdDevice(qintptr descriptor, FdTransport *owner);
     ~FdDevice() override;
 
     bool isSequential() const override { return true; }
@@ -50,9 +53,8 @@ public:
     // Reads nothing, not even ahead, until the next setReadAheadLimit().
     void stopReading() { setReadAheadLimit(kStopped); }
 
-Q_SIGNALS:
-    void disconnected();
-    void failed(const QString &message);
+    // Whether write progress is reported (to the owner, from the event loop).
+    void watchWrites(bool watch) { m_writesWatched = watch; }
 
 protected:
     qint64 readData(char *data, qint64 maxSize) override;
@@ -70,12 +72,13 @@ private:
     void reportWritten(qint64 bytes);
     void finish(const QString &error);
 
+    FdTransport *m_owner;
     qintptr m_descriptor;
-    bool m_writeWatched = false;
+    bool m_writeWatched = false;      // for room in the kernel's send buffer
+    bool m_writesWatched = false;     // by the owner's listener
     QByteArrayList m_queue;
     qsizetype m_headOffset = 0;     // bytes of m_queue.first() already sent
     qint64 m_queuedBytes = 0;
-    qint64 m_unreported = 0;        // written, not yet announced by bytesWritten()
     bool m_reportScheduled = false;
     bool m_shutdownPending = false;
     bool m_peerEnded = false;
@@ -103,6 +106,7 @@ public:
     void flushWrites() override;
     void setReadBufferLimit(qint64 bytes) override;
     void stopReading() override;
+    void watchWrites(bool watch) override { m_device->watchWrites(watch); }
     bool isConnected() const override;
     QHostAddress peerAddress() const override;
     quint16 peerPort() const override;
@@ -111,6 +115,11 @@ public:
     QString peerName() const override;
 
 private:
+    friend class FdDevice;
+    void deviceReadable() { notifyReadable(); }
+    void deviceWritten() { notifyWritten(); }
+    void deviceFinished(const QString &error);
+
     FdDevice *m_device;
 };
 

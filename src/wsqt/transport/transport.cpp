@@ -1,5 +1,7 @@
 #include "transport.h"
 
+#include "logging.h"
+
 #include <QtNetwork/qabstractsocket.h>
 #include <QtNetwork/qlocalsocket.h>
 #include <QtNetwork/qsslsocket.h>
@@ -43,11 +45,12 @@ public:
     TcpTransport(QAbstractSocket *socket, QObject *parent) : Transport(socket, parent), m_socket(socket)
     {
         socket->setParent(this);
+        connect(socket, &QIODevice::readyRead, this, &TcpTransport::notifyReadable);
         connect(socket, &QAbstractSocket::disconnected, this, &TcpTransport::emitDisconnectedOnce);
         connect(socket, &QAbstractSocket::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
             // The peer closing is the normal end, reported by disconnected().
             if (error != QAbstractSocket::RemoteHostClosedError)
-                Q_EMIT errorOccurred(m_socket->errorString());
+                reportError(m_socket->errorString());
             if (m_socket->state() == QAbstractSocket::UnconnectedState)
                 emitDisconnectedOnce();
         });
@@ -86,7 +89,7 @@ public:
         if (watch == bool(m_encryptedWriteWatch))
             return;
         if (watch)
-            m_encryptedWriteWatch = connect(ssl, &QSslSocket::encryptedBytesWritten, this, &Transport::writesProgressed);
+            m_encryptedWriteWatch = connect(ssl, &QSslSocket::encryptedBytesWritten, this, &TcpTransport::notifyWritten);
         else
             disconnect(std::exchange(m_encryptedWriteWatch, {}));
     }
@@ -128,10 +131,11 @@ public:
     LocalTransport(QLocalSocket *socket, QObject *parent) : Transport(socket, parent), m_socket(socket)
     {
         socket->setParent(this);
+        connect(socket, &QIODevice::readyRead, this, &LocalTransport::notifyReadable);
         connect(socket, &QLocalSocket::disconnected, this, &LocalTransport::emitDisconnectedOnce);
         connect(socket, &QLocalSocket::errorOccurred, this, [this](QLocalSocket::LocalSocketError error) {
             if (error != QLocalSocket::PeerClosedError)
-                Q_EMIT errorOccurred(m_socket->errorString());
+                reportError(m_socket->errorString());
             if (m_socket->state() == QLocalSocket::UnconnectedState)
                 emitDisconnectedOnce();
         });
@@ -203,7 +207,7 @@ void Transport::watchWrites(bool watch)
     if (watch == bool(m_writeWatch))
         return;
     if (watch)
-        m_writeWatch = connect(m_device, &QIODevice::bytesWritten, this, &Transport::writesProgressed);
+        m_writeWatch = connect(m_device, &QIODevice::bytesWritten, this, &Transport::notifyWritten);
     else
         disconnect(std::exchange(m_writeWatch, {}));
 }
@@ -227,6 +231,12 @@ void Transport::write(const QByteArray &chunk)
     m_device->write(chunk);
 }
 
+void Transport::reportError(const QString &message)
+{
+    qCDebug(lcSocket) << this << "transport error:" << message;
+    Q_EMIT errorOccurred(message);
+}
+
 void Transport::emitDisconnectedOnce()
 {
     if (m_disconnectedEmitted)
@@ -234,8 +244,14 @@ void Transport::emitDisconnectedOnce()
     m_disconnectedEmitted = true;
     // Never from inside a call: a write, an end() or a destroy() that meets
     // the end of the connection returns to a caller that still holds the
-    // transport, and the receivers of disconnected() may delete their socket.
-    QMetaObject::invokeMethod(this, &Transport::disconnected, Qt::QueuedConnection);
+    // transport, and the listener may delete its socket.
+    QMetaObject::invokeMethod(this, [this] {
+        QPointer<Transport> guard(this);
+        if (m_listener)
+            m_listener->transportEnded();
+        if (guard)
+            Q_EMIT disconnected();
+    }, Qt::QueuedConnection);
 }
 
 } // namespace wsqt::transport

@@ -14,6 +14,23 @@ class QLocalSocket;
 
 namespace wsqt::transport {
 
+// The one reader of a transport (the upgrade reader, then the socket), told
+// by calls rather than signals: a signal connection costs each connection a
+// few hundred bytes for as long as it lives.
+class TransportListener
+{
+public:
+    // There are bytes to read, or the end of the stream to see.
+    virtual void transportReadable() = 0;
+    // The transport ended, from the event loop: disconnected() follows.
+    virtual void transportEnded() = 0;
+    // Writes went to the network, while watchWrites() is on.
+    virtual void transportWritten() { }
+
+protected:
+    ~TransportListener() = default;
+};
+
 class Transport : public QObject
 {
     Q_OBJECT
@@ -28,6 +45,8 @@ public:
     ~Transport() override;
 
     QIODevice *device() const { return m_device; }
+    // Null: nobody. A listener that goes first sets null.
+    void setListener(TransportListener *listener) { m_listener = listener; }
     virtual bool isConnected() const;
     // True for TLS.
     virtual bool isSecure() const { return false; }
@@ -53,7 +72,7 @@ public:
     // Bytes handed over and not yet written to the network; for TLS, those
     // already encrypted too.
     virtual qint64 bytesToWrite() const;
-    // While watched, writesProgressed() follows the writes to the network.
+    // While watched, the listener hears of the writes to the network.
     virtual void watchWrites(bool watch);
     // Stops reading from the network once this many bytes are buffered (0: no
     // limit), so a peer that sends too early or too much meets TCP backpressure.
@@ -69,14 +88,25 @@ public:
 Q_SIGNALS:
     void disconnected();
     void errorOccurred(const QString &message);
-    void writesProgressed();
 
 protected:
     explicit Transport(QIODevice *device, QObject *parent);
     void emitDisconnectedOnce();
+    void reportError(const QString &message);
+    void notifyReadable()
+    {
+        if (m_listener)
+            m_listener->transportReadable();
+    }
+    void notifyWritten()
+    {
+        if (m_listener)
+            m_listener->transportWritten();
+    }
 
 private:
     QIODevice *m_device;
+    TransportListener *m_listener = nullptr;
     QMetaObject::Connection m_writeWatch;
     bool m_disconnectedEmitted = false;
 };

@@ -32,13 +32,7 @@ UpgradeReader::UpgradeReader(Transport *transport, int timeoutMs, QObject *paren
     : QObject(parent), m_transport(transport), m_parser(core::HttpHeadParser::Kind::Request)
 {
     transport->setParent(this);
-    connect(transport->device(), &QIODevice::readyRead, this, &UpgradeReader::onReadyRead);
-    connect(transport, &Transport::disconnected, this, [this] {
-        if (m_done)
-            return;
-        m_done = true;
-        Q_EMIT finished();
-    });
+    transport->setListener(this);
     if (timeoutMs > 0) {
         m_timeout.setCallback([this] {
             qCDebug(lcServer) << "opening handshake timed out";
@@ -51,15 +45,27 @@ UpgradeReader::UpgradeReader(Transport *transport, int timeoutMs, QObject *paren
         QMetaObject::invokeMethod(this, &UpgradeReader::onReadyRead, Qt::QueuedConnection);
 }
 
-UpgradeReader::~UpgradeReader() = default;
+UpgradeReader::~UpgradeReader()
+{
+    // A transport not taken goes with this reader, as its child.
+    if (m_transport)
+        m_transport->setListener(nullptr);
+}
+
+void UpgradeReader::transportEnded()
+{
+    if (m_done)
+        return;
+    m_done = true;
+    Q_EMIT finished();
+}
 
 Transport *UpgradeReader::takeTransport()
 {
     m_timeout.stop();
     m_done = true;
-    Transport *transport = m_transport;
-    transport->disconnect(this);
-    transport->device()->disconnect(this);
+    Transport *transport = std::exchange(m_transport, nullptr);
+    transport->setListener(nullptr);
     transport->setParent(nullptr);
     return transport;
 }

@@ -7,6 +7,7 @@
 
 #include "core/http.h"
 #include "timerwheel.h"
+#include "transport.h"
 
 #include <wsqt/wshttp.h>
 
@@ -16,9 +17,7 @@
 
 namespace wsqt::transport {
 
-class Transport;
-
-class UpgradeReader : public QObject
+class UpgradeReader : public QObject, private TransportListener
 {
     Q_OBJECT
 
@@ -27,7 +26,6 @@ public:
     UpgradeReader(Transport *transport, int timeoutMs, QObject *parent = nullptr);
     ~UpgradeReader() override;
 
-    Transport *transport() const { return m_transport; }
     // Stops the timeout and gives the transport up (its parent becomes null).
     Transport *takeTransport();
     // Answers with an error status, then closes the connection.
@@ -41,6 +39,9 @@ Q_SIGNALS:
     void refused();
 
 private:
+    // TransportListener
+    void transportReadable() override { onReadyRead(); }
+    void transportEnded() override;
     void onReadyRead();
 
     Transport *m_transport;
