@@ -724,10 +724,13 @@ bool WsSocketPrivate::compressOnWorker(Outgoing &operation)
     std::shared_ptr<core::PerMessageDeflate> deflater = deflate;
     const QByteArray data = pending->data;
     const bool fin = pending->options.fin;
-    transport::compressionPool(deflater->concurrencyLimit())->start([promise, deflater, data, fin] {
+    QByteArray output = deflater->prepareDeflate(data.size());
+    transport::compressionPool(deflater->concurrencyLimit())->start([promise, deflater, data, fin,
+                                                                     compressed = std::move(output)]() mutable {
         promise->start();
-        QByteArray compressed;
         const WsError error = deflater->deflate(data.constData(), data.size(), fin, &compressed);
+        // The room made for the worst case goes back (to the arena it came from).
+        compressed.squeeze();
         promise->addResult(Result(compressed, error));
         promise->finish();
     });

@@ -274,6 +274,19 @@ bool PerMessageDeflate::shouldCompress(qsizetype firstFragmentSize) const
 }
 
 #if WSQT_HAS_DEFLATE
+QByteArray PerMessageDeflate::prepareDeflate(qsizetype length)
+{
+    if (!m_deflate)
+        m_deflate = Stream::create(true, m_options.zlibDeflateOptions, ownWindowBits());
+    QByteArray out;
+    if (m_deflate) {
+        // deflate() grows its output a chunk at a time, up to the bound.
+        const qsizetype chunk = qMax(m_options.zlibDeflateOptions.chunkSize, 64);
+        out.reserve(qsizetype(deflateBound(&m_deflate->z, uLong(length))) + chunk);
+    }
+    return out;
+}
+
 WsError PerMessageDeflate::deflate(const char *data, qsizetype length, bool fin, QByteArray *out)
 {
     if (!m_deflate)
@@ -401,6 +414,11 @@ WsError PerMessageDeflate::deflate(const char *, qsizetype, bool, QByteArray *)
 WsError PerMessageDeflate::inflate(const char *, qsizetype, bool, QByteArray *, quint64)
 {
     return WsError(WsError::InvalidCompressedData, QStringLiteral("built without zlib"), 1011);
+}
+
+QByteArray PerMessageDeflate::prepareDeflate(qsizetype)
+{
+    return {};
 }
 
 #endif

@@ -59,6 +59,11 @@ public:
     // MessageDeflater
     bool shouldCompress(qsizetype firstFragmentSize) const override;
     WsError deflate(const char *data, qsizetype length, bool fin, QByteArray *out) override;
+    // For a deflate() of `length` bytes in another thread: makes the stream
+    // now, in the calling thread, and returns an output buffer with room for
+    // all that deflate() writes, so that the other thread allocates nothing.
+    // (glibc never gives back the top of a worker thread's arena.)
+    QByteArray prepareDeflate(qsizetype length);
 
     // Whether zlib streams are currently allocated (for tests and statistics).
     bool hasInflateStream() const;
