@@ -95,6 +95,7 @@ void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArra
     transport = newTransport;
     transport->setParent(q);
     transport->setListener(this);
+    updateReading();
 
     if (!head.isEmpty()) {
         connection->receiveData(head.constData(), head.size());

@@ -115,7 +115,7 @@ public:
 
     std::unique_ptr<wsqt::core::Connection> connection;
     std::shared_ptr<wsqt::core::PerMessageDeflate> deflate;   // when negotiated
-    QPointer<wsqt::transport::Transport> transport;
+    wsqt::transport::Transport *transport = nullptr;     // a child of q while attached
     wsqt::transport::ClientHandshake *handshake = nullptr;
     // Each made when first needed: most connections never need one.
     std::unique_ptr<wsqt::transport::WheelTimer> closeTimer;

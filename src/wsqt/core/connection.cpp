@@ -10,7 +10,10 @@ constexpr int kReadyStateClosed = 3;
 } // namespace
 
 Connection::Connection(const ConnectionOptions &options)
-    : m_options(options), m_receiver(options.receiver), m_sender(options.generateMask)
+    : m_receiver(options.receiver),
+      m_sender(options.generateMask),
+      m_role(options.receiver.role),
+      m_autoPong(options.autoPong)
 {
 }
 
@@ -35,7 +38,7 @@ bool Connection::nextEvent(ReceiverEvent *event)
     const bool masked = role() == Role::Client;
     switch (event->type) {
     case ReceiverEvent::Ping:
-        if (m_options.autoPong && m_state == State::Open)
+        if (m_autoPong && m_state == State::Open)
             m_sender.sendControl(Opcode::Pong, event->data, masked);
         break;
     case ReceiverEvent::Close:

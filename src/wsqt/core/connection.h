@@ -40,7 +40,7 @@ public:
     Connection(const Connection &) = delete;
     Connection &operator=(const Connection &) = delete;
 
-    Role role() const { return m_options.receiver.role; }
+    Role role() const { return m_role; }
     State state() const { return m_state; }
 
     // ---- input
@@ -111,9 +111,10 @@ private:
     void queueClose(int code, const QByteArray &reason);
     void updateEnd();
 
-    ConnectionOptions m_options;
     Receiver m_receiver;
     Sender m_sender;
+    Role m_role;
+    bool m_autoPong;
     State m_state = State::Open;
     bool m_closeFrameSent = false;
     bool m_closeFrameReceived = false;

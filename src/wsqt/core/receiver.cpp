@@ -4,7 +4,6 @@
 
 #include <QtCore/qendian.h>
 
-#include <algorithm>
 #include <cstring>
 #include <iterator>
 
@@ -157,14 +156,12 @@ void Receiver::releaseIdleInput()
 
 bool Receiver::holdsReusableBuffers() const
 {
-    return std::any_of(std::begin(m_reusable), std::end(m_reusable),
-                       [](const QByteArray &buffer) { return !buffer.isNull(); });
+    return m_reusable != nullptr;
 }
 
 void Receiver::releaseReusableBuffers()
 {
-    for (QByteArray &buffer : m_reusable)
-        buffer = QByteArray();
+    m_reusable.reset();
 }
 
 void Receiver::reserveMessage(qsizetype length)
@@ -172,8 +169,8 @@ void Receiver::reserveMessage(qsizetype length)
     if (length < kReuseThreshold) {
         if (adoptBuffer(threadBuffers.message, length, &m_message))
             return;
-    } else {
-        for (QByteArray &buffer : m_reusable) {
+    } else if (m_reusable) {
+        for (QByteArray &buffer : m_reusable->buffers) {
             if (adoptBuffer(buffer, length, &m_message))
                 return;
         }
@@ -189,8 +186,10 @@ void Receiver::keepForReuse(const QByteArray &message)
     }
     if (message.capacity() > kMaxReusableCapacity)
         return;
-    m_reusable[m_nextReusable] = message;
-    m_nextReusable = (m_nextReusable + 1) % int(std::size(m_reusable));
+    if (!m_reusable)
+        m_reusable = std::make_unique<ReusableBuffers>();
+    m_reusable->buffers[m_reusable->next] = message;
+    m_reusable->next = (m_reusable->next + 1) % int(std::size(m_reusable->buffers));
 }
 
 void Receiver::commitInput(qsizetype length)

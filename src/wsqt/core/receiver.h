@@ -201,9 +201,14 @@ private:
     quint64 m_budgeted = 0;          // what the message in progress drew from the budget
     Utf8Validator m_utf8;
     // See holdsReusableBuffers(): as many as an echo with a few messages in
-    // flight has on their way out.
-    QByteArray m_reusable[4];
-    int m_nextReusable = 0;
+    // flight has on their way out. Made for the first large message: most
+    // connections never receive one.
+    struct ReusableBuffers
+    {
+        QByteArray buffers[4];
+        int next = 0;
+    };
+    std::unique_ptr<ReusableBuffers> m_reusable;
 };
 
 } // namespace wsqt::core

@@ -50,11 +50,11 @@ WsError Sender::sendData(const QByteArray &data, bool binary, bool fin, bool com
         queueFrame(startFragment(binary, fin, false), data, mask);
         return {};
     }
-    m_compressed.clear();
-    const WsError error = m_deflater->deflate(data.constData(), data.size(), fin, &m_compressed);
+    QByteArray compressed;
+    const WsError error = m_deflater->deflate(data.constData(), data.size(), fin, &compressed);
     if (error.isError())
         return error;
-    queueFrame(startFragment(binary, fin, true), std::exchange(m_compressed, QByteArray()), mask);
+    queueFrame(startFragment(binary, fin, true), compressed, mask);
     return {};
 }
 

@@ -86,7 +86,6 @@ private:
     QByteArrayList m_chunks;        // full chunks, oldest first, all before m_tail
     QByteArray m_tail;              // small frames coalesced
     qint64 m_pendingBytes = 0;
-    QByteArray m_compressed;
     bool m_holding = false;
     QByteArray m_held;              // control frames held back, whole
 };

@@ -16,6 +16,9 @@ namespace wsqt::transport {
 namespace {
 
 constexpr qint64 kStoppedReadBufferSize = 64 * 1024;
+// A Qt socket reads into a buffer of its own: without a limit, a fast peer
+// fills it faster than the socket's reader takes its share of each turn.
+constexpr qint64 kFlowingReadBufferSize = 1024 * 1024;
 
 // Ends a socket like Node's socket.end(): once the write buffer is empty,
 // shutdown(SHUT_WR) sends a FIN and the socket stays readable until the peer
@@ -214,10 +217,11 @@ void Transport::watchWrites(bool watch)
 
 void Transport::setReadBufferLimit(qint64 bytes)
 {
+    const qint64 limit = bytes > 0 ? bytes : kFlowingReadBufferSize;
     if (auto *socket = qobject_cast<QAbstractSocket *>(m_device))
-        socket->setReadBufferSize(bytes);
+        socket->setReadBufferSize(limit);
     else if (auto *socket = qobject_cast<QLocalSocket *>(m_device))
-        socket->setReadBufferSize(bytes);
+        socket->setReadBufferSize(limit);
 }
 
 void Transport::stopReading()

@@ -74,8 +74,9 @@ public:
     virtual qint64 bytesToWrite() const;
     // While watched, the listener hears of the writes to the network.
     virtual void watchWrites(bool watch);
-    // Stops reading from the network once this many bytes are buffered (0: no
-    // limit), so a peer that sends too early or too much meets TCP backpressure.
+    // Stops reading from the network once this many bytes are buffered, so a
+    // peer that sends too early or too much meets TCP backpressure; 0: reads
+    // as the reader takes the data (a Qt socket still buffers at most 1 MiB).
     virtual void setReadBufferLimit(qint64 bytes);
     // Stops reading until the next setReadBufferLimit(): TCP pushes back.
     // Unlike a limit, nothing is read ahead where the transport can help it.
