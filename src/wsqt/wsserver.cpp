@@ -383,7 +383,8 @@ void WsServerPrivate::complete(const WsHttpRequest &request, const core::Upgrade
     socket->setParent(host);
     QList<QByteArray> lines = core::buildAcceptHeaderLines(upgrade.key, protocol.toUtf8(), extensions);
     Q_EMIT q->headersPrepared(lines, request);
-    transport->device()->write(core::serializeHeaderLines(lines));
+    transport->write(core::serializeHeaderLines(lines));
+    transport->flushWrites();
 
     transport->setReadBufferLimit(0);
     socket->d->protocol = protocol;

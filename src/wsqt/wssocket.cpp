@@ -37,6 +37,9 @@ constexpr qsizetype kWorkerCompressionThreshold = 64 * 1024;
 
 } // namespace
 
+// Every idle connection holds one (see Connection's bound in the core).
+static_assert(sizeof(WsSocketPrivate) <= 480, "the per-connection socket state grew");
+
 WsSocketPrivate::WsSocketPrivate(WsSocket *q) : q(q)
 {
 }
@@ -162,8 +165,7 @@ void WsSocketPrivate::processInput()
             break;
         // Reads go on until one comes back short: the transport has nothing
         // more for now (and a lean transport sees the end of the stream).
-        QIODevice *device = transport->device();
-        if (!device->isOpen())
+        if (!transport->isReadable())
             break;
         qint64 read;
         qsizetype wanted;
@@ -171,11 +173,11 @@ void WsSocketPrivate::processInput()
             // Nothing after a close frame or an error is parsed.
             char discard[4096];
             wanted = sizeof discard;
-            read = device->read(discard, wanted);
+            read = transport->read(discard, wanted);
         } else {
             const core::Receiver::InputBuffer buffer = connection->inputBuffer(kReadChunk);
             wanted = buffer.size;
-            read = device->read(buffer.data, buffer.size);
+            read = transport->read(buffer.data, buffer.size);
             connection->commitInput(qsizetype(qMax<qint64>(read, 0)));
         }
         if (read <= 0)
@@ -520,7 +522,7 @@ void WsSocketPrivate::onBackpressureTimeout()
         return;
     // A peer that sends nothing is only slow to read: the watermarks bound
     // it, and drained() follows when it catches up.
-    if (transport->device()->bytesAvailable() == 0) {
+    if (transport->bytesAvailable() == 0) {
         backpressureTimer->start(limits.backpressureTimeout);
         return;
     }

@@ -36,17 +36,56 @@ bool wouldBlock(int error)
 
 } // namespace
 
-FdDevice::FdDevice(qintptr descriptor, FdTransport *owner) : m_owner(owner), m_descriptor(descriptor)
+// ---- FdDevice ----------------------------------------------------------------
+
+FdDevice::FdDevice(FdTransport *transport) : QIODevice(transport), m_transport(transport)
+{
+    if (transport->isReadable())
+        QIODevice::open(QIODevice::ReadWrite | QIODevice::Unbuffered);
+}
+
+qint64 FdDevice::bytesAvailable() const
+{
+    return m_transport->bytesAvailable();
+}
+
+qint64 FdDevice::bytesToWrite() const
+{
+    return m_transport->bytesToWrite();
+}
+
+void FdDevice::close()
+{
+    m_transport->finish({});
+}
+
+qint64 FdDevice::readData(char *data, qint64 maxSize)
+{
+    return m_transport->read(data, maxSize);
+}
+
+qint64 FdDevice::writeData(const char *data, qint64 size)
+{
+    return m_transport->writeNow(data, size);
+}
+
+void FdDevice::transportClosed()
+{
+    QIODevice::close();
+}
+
+// ---- FdTransport ---------------------------------------------------------------
+
+FdTransport::FdTransport(qintptr descriptor, QObject *parent) : Transport(nullptr, parent), m_descriptor(descriptor)
 {
     const int fd = int(descriptor);
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    QIODevice::open(QIODevice::ReadWrite | QIODevice::Unbuffered);
     updateWatch();
 }
 
-FdDevice::~FdDevice()
+FdTransport::~FdTransport()
 {
     if (m_descriptor < 0)
         return;
@@ -54,19 +93,25 @@ FdDevice::~FdDevice()
     ::close(int(m_descriptor));
 }
 
-void FdDevice::ready(quint32 readiness)
+QIODevice *FdTransport::makeDevice()
+{
+    m_adapter = new FdDevice(this);
+    return m_adapter;
+}
+
+void FdTransport::ready(quint32 readiness)
 {
     if (readiness & Failed) {
         drainAndFinish();
         return;
     }
     if (readiness & Writable)
-        flush();
+        flushWrites();
     if (readiness & Readable && m_descriptor >= 0)
         onReadable();
 }
 
-void FdDevice::drainAndFinish()
+void FdTransport::drainAndFinish()
 {
     // A reset, or both directions closed: reported again and again until
     // the descriptor goes, whatever is watched. What the kernel still holds
@@ -83,15 +128,20 @@ void FdDevice::drainAndFinish()
     finish(error ? errnoMessage(error) : QString());
 }
 
-qint64 FdDevice::bytesAvailable() const
+qint64 FdTransport::bytesAvailable() const
 {
     int pending = 0;
     if (m_descriptor < 0 || ::ioctl(int(m_descriptor), FIONREAD, &pending) != 0)
         pending = 0;
-    return pending + m_readAhead.size() + QIODevice::bytesAvailable();
+    return pending + m_readAhead.size();
 }
 
-qint64 FdDevice::readData(char *data, qint64 maxSize)
+bool FdTransport::isReadable() const
+{
+    return m_descriptor >= 0 || !m_readAhead.isEmpty();
+}
+
+qint64 FdTransport::read(char *data, qint64 maxSize)
 {
     if (!m_readAhead.isEmpty()) {
         const qsizetype n = qsizetype(qMin<qint64>(maxSize, m_readAhead.size()));
@@ -115,11 +165,13 @@ qint64 FdDevice::readData(char *data, qint64 maxSize)
     return -1;
 }
 
-void FdDevice::onReadable()
+void FdTransport::onReadable()
 {
     if (m_readAheadLimit == 0) {
-        m_owner->deviceReadable();
-        Q_EMIT readyRead();
+        // The listener may end the transport; it is deleted later, if at all.
+        notifyReadable();
+        if (m_adapter)
+            Q_EMIT m_adapter->readyRead();
         return;
     }
     const qsizetype old = m_readAhead.size();
@@ -141,16 +193,16 @@ void FdDevice::onReadable()
         peerEnded(n < 0 ? errnoMessage(readError) : QString());
 }
 
-void FdDevice::peerEnded(const QString &error)
+void FdTransport::peerEnded(const QString &error)
 {
     // The end of the stream: the connection ends once what is queued is sent.
     m_peerEnded = true;
     updateWatch();
     if (!error.isEmpty() || m_queue.isEmpty())
-        QMetaObject::invokeMethod(this, [this, error] { finish(error); }, Qt::QueuedConnection);
+        finishLater(error);
 }
 
-qint64 FdDevice::writeData(const char *data, qint64 size)
+qint64 FdTransport::writeNow(const char *data, qint64 size)
 {
     if (m_descriptor < 0)
         return -1;
@@ -158,8 +210,7 @@ qint64 FdDevice::writeData(const char *data, qint64 size)
     if (m_queue.isEmpty()) {
         const ssize_t n = ::send(int(m_descriptor), data, size_t(size), MSG_NOSIGNAL);
         if (n < 0 && !wouldBlock(errno)) {
-            const QString error = errnoMessage(errno);
-            QMetaObject::invokeMethod(this, [this, error] { finish(error); }, Qt::QueuedConnection);
+            finishLater(errnoMessage(errno));
             return -1;
         }
         sent = qMax<qint64>(n, 0);
@@ -173,7 +224,7 @@ qint64 FdDevice::writeData(const char *data, qint64 size)
     return size;
 }
 
-void FdDevice::queue(const QByteArray &chunk)
+void FdTransport::write(const QByteArray &chunk)
 {
     if (m_descriptor < 0 || chunk.isEmpty())
         return;
@@ -181,7 +232,7 @@ void FdDevice::queue(const QByteArray &chunk)
     m_queuedBytes += chunk.size();
 }
 
-void FdDevice::flush()
+void FdTransport::flushWrites()
 {
     while (m_descriptor >= 0 && !m_queue.isEmpty()) {
         iovec pieces[kMaxIovecs];
@@ -241,38 +292,51 @@ void FdDevice::flush()
         finish({});
 }
 
-void FdDevice::shutdownWhenFlushed()
+void FdTransport::end()
 {
-    if (m_descriptor < 0)
+    if (m_descriptor < 0) {
+        destroy();
         return;
+    }
+    // A FIN once everything queued is written.
     if (m_queue.isEmpty())
         ::shutdown(int(m_descriptor), SHUT_WR);
     else
         m_shutdownPending = true;
 }
 
-void FdDevice::setReadAheadLimit(qint64 limit)
+void FdTransport::destroy()
 {
-    m_readAheadLimit = limit;
+    finish({});
+    emitDisconnectedOnce();
+}
+
+void FdTransport::setReadBufferLimit(qint64 bytes)
+{
+    m_readAheadLimit = bytes;
     updateWatch();
 }
 
-bool FdDevice::isReadWatched() const
+void FdTransport::stopReading()
+{
+    setReadBufferLimit(kStopped);
+}
+
+bool FdTransport::isReadWatched() const
 {
     return !m_peerEnded && m_readAheadLimit != kStopped
             && (m_readAheadLimit == 0 || m_readAhead.size() < m_readAheadLimit);
 }
 
-void FdDevice::updateWatch()
+void FdTransport::updateWatch()
 {
     if (m_descriptor < 0)
         return;
     if (!EpollSet::forThisThread()->watch(int(m_descriptor), this, isReadWatched(), m_writeWatched))
-        QMetaObject::invokeMethod(this, [this] { finish(QStringLiteral("epoll refused the descriptor")); },
-                                  Qt::QueuedConnection);
+        finishLater(QStringLiteral("epoll refused the descriptor"));
 }
 
-void FdDevice::reportWritten(qint64 bytes)
+void FdTransport::reportWritten(qint64 bytes)
 {
     // Posting an event for every write costs about as much as parsing a
     // small message, and most connections never ask how their writes go.
@@ -284,16 +348,11 @@ void FdDevice::reportWritten(qint64 bytes)
     m_reportScheduled = true;
     QMetaObject::invokeMethod(this, [this] {
         m_reportScheduled = false;
-        m_owner->deviceWritten();
+        notifyWritten();
     }, Qt::QueuedConnection);
 }
 
-void FdDevice::close()
-{
-    finish({});
-}
-
-void FdDevice::watchWritable(bool watch)
+void FdTransport::watchWritable(bool watch)
 {
     if (watch == m_writeWatched)
         return;
@@ -301,7 +360,12 @@ void FdDevice::watchWritable(bool watch)
     updateWatch();
 }
 
-void FdDevice::finish(const QString &error)
+void FdTransport::finishLater(const QString &error)
+{
+    QMetaObject::invokeMethod(this, [this, error] { finish(error); }, Qt::QueuedConnection);
+}
+
+void FdTransport::finish(const QString &error)
 {
     if (m_descriptor < 0)
         return;
@@ -311,12 +375,12 @@ void FdDevice::finish(const QString &error)
     m_queue.clear();
     m_queuedBytes = 0;
     // What was read ahead is still to be read: the device stays open for it.
-    if (m_readAhead.isEmpty())
-        QIODevice::close();
-    m_owner->deviceFinished(error);
+    if (m_adapter && m_readAhead.isEmpty())
+        m_adapter->transportClosed();
+    if (!error.isEmpty())
+        reportError(error);
+    emitDisconnectedOnce();
 }
-
-// ---- FdTransport -------------------------------------------------------------
 
 namespace {
 
@@ -350,78 +414,24 @@ FdTransport *FdTransport::adopt(QTcpSocket *socket)
     return descriptor < 0 ? nullptr : new FdTransport(descriptor);
 }
 
-FdTransport::FdTransport(qintptr descriptor, QObject *parent)
-    : Transport(new FdDevice(descriptor, this), parent)
-{
-    m_device = static_cast<FdDevice *>(device());
-    m_device->setParent(this);
-}
-
-void FdTransport::deviceFinished(const QString &error)
-{
-    if (!error.isEmpty())
-        reportError(error);
-    emitDisconnectedOnce();
-}
-
-void FdTransport::end()
-{
-    if (!m_device->isConnected()) {
-        destroy();
-        return;
-    }
-    m_device->shutdownWhenFlushed();
-}
-
-void FdTransport::destroy()
-{
-    m_device->close();
-    emitDisconnectedOnce();
-}
-
-void FdTransport::write(const QByteArray &chunk)
-{
-    m_device->queue(chunk);
-}
-
-void FdTransport::flushWrites()
-{
-    m_device->flush();
-}
-
-void FdTransport::setReadBufferLimit(qint64 bytes)
-{
-    m_device->setReadAheadLimit(bytes);
-}
-
-void FdTransport::stopReading()
-{
-    m_device->stopReading();
-}
-
-bool FdTransport::isConnected() const
-{
-    return m_device->isConnected();
-}
-
 QHostAddress FdTransport::peerAddress() const
 {
-    return socketName(m_device->descriptor(), true).first;
+    return socketName(m_descriptor, true).first;
 }
 
 quint16 FdTransport::peerPort() const
 {
-    return socketName(m_device->descriptor(), true).second;
+    return socketName(m_descriptor, true).second;
 }
 
 QHostAddress FdTransport::localAddress() const
 {
-    return socketName(m_device->descriptor(), false).first;
+    return socketName(m_descriptor, false).first;
 }
 
 quint16 FdTransport::localPort() const
 {
-    return socketName(m_device->descriptor(), false).second;
+    return socketName(m_descriptor, false).second;
 }
 
 QString FdTransport::peerName() const

@@ -23,78 +23,41 @@ class FdTransport;
 // QTcpSocket for every connection (the test suite runs over both).
 bool leanTransportEnabled();
 
-class FdDevice : public QIODevice, private ReadinessListener
+// The lean transport as a QIODevice, for what speaks to one: a refusal's
+// response, the device clientError() hands the application. Made on first
+// use only: an accepted connection never needs it, and a QIODevice costs
+// each connection a few hundred bytes.
+class FdDevice final : public QIODevice
 {
     Q_OBJECT
 
 public:
-    // Takes the connected, non-blocking descriptor over; opens ReadWrite and
-    // Unbuffered. It tells `owner` what happens by calls, not signals.
-    FdDevice(qintptr descriptor, FdTransport *owner);
-    ~FdDevice() override;
+    explicit FdDevice(FdTransport *transport);
 
     bool isSequential() const override { return true; }
     qint64 bytesAvailable() const override;
-    qint64 bytesToWrite() const override { return m_queuedBytes; }
+    qint64 bytesToWrite() const override;
     void close() override;
-
-    qintptr descriptor() const { return m_descriptor; }
-    bool isConnected() const { return m_descriptor >= 0; }
-    // Queues a chunk without copying it; flush() sends what is queued.
-    void queue(const QByteArray &chunk);
-    void flush();
-    // Sends a FIN once everything queued is written.
-    void shutdownWhenFlushed();
-    // 0: the reader reads as data comes (readyRead()). Otherwise the reader
-    // has paused: the device reads ahead into a buffer of its own up to this
-    // many bytes, then stops (TCP pushes back), so that the end of the
-    // stream is still seen, as QTcpSocket's read buffer limit does.
-    void setReadAheadLimit(qint64 limit);
-    // Reads nothing, not even ahead, until the next setReadAheadLimit().
-    void stopReading() { setReadAheadLimit(kStopped); }
-
-    // Whether write progress is reported (to the owner, from the event loop).
-    void watchWrites(bool watch) { m_writesWatched = watch; }
 
 protected:
     qint64 readData(char *data, qint64 maxSize) override;
     qint64 writeData(const char *data, qint64 size) override;
 
 private:
-    void ready(quint32 readiness) override;
-    void drainAndFinish();
-    void onReadable();
-    void peerEnded(const QString &error);
-    // Reads are watched unless the stream ended or the read-ahead is full;
-    // writes while the kernel's send buffer is full.
-    void updateWatch();
-    void watchWritable(bool watch);
-    void reportWritten(qint64 bytes);
-    void finish(const QString &error);
+    friend class FdTransport;
+    void transportClosed();
 
-    FdTransport *m_owner;
-    qintptr m_descriptor;
-    bool m_writeWatched = false;      // for room in the kernel's send buffer
-    bool m_writesWatched = false;     // by the owner's listener
-    QByteArrayList m_queue;
-    qsizetype m_headOffset = 0;     // bytes of m_queue.first() already sent
-    qint64 m_queuedBytes = 0;
-    bool m_reportScheduled = false;
-    bool m_shutdownPending = false;
-    bool m_peerEnded = false;
-    static constexpr qint64 kStopped = -1;
-    bool isReadWatched() const;
-
-    QByteArray m_readAhead;
-    qint64 m_readAheadLimit = 0;      // or kStopped
+    FdTransport *m_transport;
 };
 
-class FdTransport final : public Transport
+class FdTransport final : public Transport, private ReadinessListener
 {
     Q_OBJECT
 
 public:
+    // Takes the connected, non-blocking descriptor over.
     explicit FdTransport(qintptr descriptor, QObject *parent = nullptr);
+    ~FdTransport() override;
     // The connection of `socket`, connected straight to its peer, on a
     // descriptor of its own; null where none could be had. The socket may
     // then be closed: the connection stays open.
@@ -102,25 +65,63 @@ public:
 
     void end() override;
     void destroy() override;
+    // Queues a chunk without copying it; flushWrites() sends what is queued.
     void write(const QByteArray &chunk) override;
     void flushWrites() override;
+    qint64 read(char *data, qint64 maxSize) override;
+    qint64 bytesAvailable() const override;
+    bool isReadable() const override;
+    qint64 bytesToWrite() const override { return m_queuedBytes; }
+    // 0: the reader reads as data comes. Otherwise the reader has paused:
+    // the transport reads ahead into a buffer of its own up to this many
+    // bytes, then stops (TCP pushes back), so that the end of the stream is
+    // still seen, as QTcpSocket's read buffer limit does.
     void setReadBufferLimit(qint64 bytes) override;
+    // Reads nothing, not even ahead, until the next setReadBufferLimit().
     void stopReading() override;
-    void watchWrites(bool watch) override { m_device->watchWrites(watch); }
-    bool isConnected() const override;
+    // Whether write progress is reported (to the listener, from the event loop).
+    void watchWrites(bool watch) override { m_writesWatched = watch; }
+    bool isConnected() const override { return m_descriptor >= 0; }
     QHostAddress peerAddress() const override;
     quint16 peerPort() const override;
     QHostAddress localAddress() const override;
     quint16 localPort() const override;
     QString peerName() const override;
 
+protected:
+    QIODevice *makeDevice() override;
+
 private:
     friend class FdDevice;
-    void deviceReadable() { notifyReadable(); }
-    void deviceWritten() { notifyWritten(); }
-    void deviceFinished(const QString &error);
+    static constexpr qint64 kStopped = -1;
 
-    FdDevice *m_device;
+    void ready(quint32 readiness) override;
+    void drainAndFinish();
+    void onReadable();
+    void peerEnded(const QString &error);
+    // Sends at once what the kernel takes; queues the rest (a copy).
+    qint64 writeNow(const char *data, qint64 size);
+    // Reads are watched unless the stream ended or the read-ahead is full;
+    // writes while the kernel's send buffer is full.
+    bool isReadWatched() const;
+    void updateWatch();
+    void watchWritable(bool watch);
+    void reportWritten(qint64 bytes);
+    void finishLater(const QString &error);
+    void finish(const QString &error);
+
+    qintptr m_descriptor;
+    FdDevice *m_adapter = nullptr;     // a child, once asked for
+    QByteArrayList m_queue;
+    qsizetype m_headOffset = 0;       // bytes of m_queue.first() already sent
+    qint64 m_queuedBytes = 0;
+    QByteArray m_readAhead;
+    qint64 m_readAheadLimit = 0;      // or kStopped
+    bool m_writeWatched = false;      // for room in the kernel's send buffer
+    bool m_writesWatched = false;     // by the listener
+    bool m_reportScheduled = false;
+    bool m_shutdownPending = false;
+    bool m_peerEnded = false;
 };
 
 } // namespace wsqt::transport

@@ -191,6 +191,43 @@ Transport *Transport::create(QIODevice *device, QObject *parent)
     return nullptr;
 }
 
+QIODevice *Transport::device()
+{
+    if (!m_device)
+        m_device = makeDevice();
+    return m_device;
+}
+
+qint64 Transport::read(char *data, qint64 maxSize)
+{
+    return m_device->read(data, maxSize);
+}
+
+QByteArray Transport::readAll()
+{
+    constexpr qint64 kChunk = 4096;
+    QByteArray data;
+    for (;;) {
+        const qint64 wanted = qMax(bytesAvailable(), kChunk);
+        const qsizetype old = data.size();
+        data.resize(old + qsizetype(wanted));
+        const qint64 read = this->read(data.data() + old, wanted);
+        data.resize(old + qsizetype(qMax<qint64>(read, 0)));
+        if (read < wanted)
+            return data;
+    }
+}
+
+qint64 Transport::bytesAvailable() const
+{
+    return m_device->bytesAvailable();
+}
+
+bool Transport::isReadable() const
+{
+    return m_device->isOpen();
+}
+
 bool Transport::isConnected() const
 {
     if (auto *socket = qobject_cast<QAbstractSocket *>(m_device))

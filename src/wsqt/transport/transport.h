@@ -44,7 +44,9 @@ public:
 
     ~Transport() override;
 
-    QIODevice *device() const { return m_device; }
+    // The stream as a QIODevice, for what speaks to one (a refusal's
+    // response, clientError()); the lean transport makes one when asked.
+    QIODevice *device();
     // Null: nobody. A listener that goes first sets null.
     void setListener(TransportListener *listener) { m_listener = listener; }
     virtual bool isConnected() const;
@@ -85,13 +87,22 @@ public:
     // can); flushWrites() then sends what was handed over, in one go where it can.
     virtual void write(const QByteArray &chunk);
     virtual void flushWrites() { }
+    // Reads what has arrived, up to maxSize bytes: 0 when nothing has (yet),
+    // -1 once the stream has ended and nothing of it is left.
+    virtual qint64 read(char *data, qint64 maxSize);
+    QByteArray readAll();
+    virtual qint64 bytesAvailable() const;
+    // False once the stream has ended and everything of it was read.
+    virtual bool isReadable() const;
 
 Q_SIGNALS:
     void disconnected();
     void errorOccurred(const QString &message);
 
 protected:
+    // `device` may be null when makeDevice() makes one.
     explicit Transport(QIODevice *device, QObject *parent);
+    virtual QIODevice *makeDevice() { return nullptr; }
     void emitDisconnectedOnce();
     void reportError(const QString &message);
     void notifyReadable()

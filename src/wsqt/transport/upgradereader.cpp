@@ -41,7 +41,7 @@ UpgradeReader::UpgradeReader(Transport *transport, int timeoutMs, QObject *paren
         m_timeout.start(timeoutMs);
     }
     // Bytes may have arrived before this object existed.
-    if (transport->device()->bytesAvailable() > 0)
+    if (transport->bytesAvailable() > 0)
         QMetaObject::invokeMethod(this, &UpgradeReader::onReadyRead, Qt::QueuedConnection);
 }
 
@@ -86,8 +86,7 @@ void UpgradeReader::onReadyRead()
 {
     if (m_done || m_requestRead)
         return;
-    QIODevice *device = m_transport->device();
-    const QByteArray data = device->readAll();
+    const QByteArray data = m_transport->readAll();
     const qsizetype used = m_parser.feed(data.constData(), data.size());
     switch (m_parser.status()) {
     case core::HttpHeadParser::Status::NeedMore:
