@@ -19,7 +19,6 @@
 #include <cstring>
 #include <deque>
 #include <map>
-#include <random>
 #include <vector>
 
 namespace loadgen {
@@ -62,17 +61,6 @@ bool makeBombPayload(size_t size, int windowBits, std::string *payload, std::str
         *payload += repeated;
     }
     return true;
-}
-
-std::string maskedFrame(const std::string &payload, bool compressed)
-{
-    static std::mt19937 random{std::random_device{}()};
-    uint8_t mask[4];
-    for (uint8_t &byte : mask)
-        byte = uint8_t(random());
-    std::string frame;
-    appendFrame(frame, Binary, true, compressed, mask, payload.data(), payload.size());
-    return frame;
 }
 
 struct Peer
@@ -135,7 +123,7 @@ private:
     std::map<std::string, int> m_outcomes;  // a close code, "eof", "reset" or "open": how many bombs
 
     std::string m_probePayload = makePayload(PayloadKind::Binary, kProbeSize, 1);
-    std::string m_probeFrame = maskedFrame(m_probePayload, false);
+    std::string m_probeFrame = maskedFrame(Binary, m_probePayload, false);
     uint64_t m_nextProbeAt = 0;
     std::deque<uint64_t> m_probesDue;       // when each probe in flight was due, oldest first
     uint64_t m_probesSent = 0;
@@ -265,7 +253,7 @@ void Attack::onHandshakeData(Peer &p, uint64_t now)
             return;
         }
         m_bombWireBytes = payload.size();
-        p.out = maskedFrame(payload, true);
+        p.out = maskedFrame(Binary, payload, true);
     }
     std::string early = p.handshakeIn.substr(end + 4);
     p.handshakeIn = std::string();

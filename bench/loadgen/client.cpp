@@ -13,7 +13,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -24,6 +26,18 @@
 namespace loadgen {
 
 namespace {
+
+// Idle connections go out from 127.0.0.2, .3, ... (when the server is on
+// loopback), this many from each: one source address has about 28,000
+// ephemeral ports towards the server's address and port.
+constexpr int kConnectionsPerSource = 10000;
+
+volatile std::sig_atomic_t g_stopHolding = 0;
+
+void stopHolding(int)
+{
+    g_stopHolding = 1;
+}
 
 // A message scheduled for sending and not yet echoed back.
 struct Pending
@@ -58,6 +72,7 @@ struct Connection
 
     // Receiving.
     FrameReader reader;
+    std::string ping;           // the payload of a ping being received
     bool inMessage = false;
     bool messageCompressed = false;
     uint8_t frameOpcode = 0;
@@ -77,10 +92,11 @@ public:
 
 private:
     struct Sink;
-    enum class Phase { Connecting, Settling, Warmup, Measuring };
+    enum class Phase { Connecting, Settling, Warmup, Measuring, Holding };
 
     int total() const { return m_config.idle > 0 ? m_config.idle : m_config.connections; }
     bool fail(const std::string &message);
+    std::string sourceFor(int index) const;
     bool openMore();
     bool onConnected(Connection &c);
     bool onHandshakeData(Connection &c, uint64_t now);
@@ -88,6 +104,7 @@ private:
     bool onReadable(Connection &c, uint64_t now);
     bool onData(Connection &c, uint8_t *data, size_t length, uint64_t now);
     bool onMessage(Connection &c, uint64_t now);
+    void onPing(Connection &c);
     bool verifyPiece(Connection &c, const uint8_t *data, size_t length);
     void schedule(Connection &c, uint64_t now);
     bool flush(Connection &c);
@@ -97,6 +114,8 @@ private:
     void startMeasuring(uint64_t now);
     void report(uint64_t now);
     void reportIdle();
+    void startHolding(uint64_t now);
+    void reportHeld(uint64_t now);
 
     const ClientConfig &m_config;
     int m_epoll = -1;
@@ -111,6 +130,11 @@ private:
     std::vector<uint8_t> m_readBuffer = std::vector<uint8_t>(256 * 1024);
 
     long m_rssBefore = -1;
+    uint64_t m_connectStart = 0;        // the first connect() ...
+    uint64_t m_connectEnd = 0;          // ... to the last upgrade response
+    double m_connectCpu = 0;            // the server's CPU seconds over that while
+    double m_connectOwnCpu = 0;         // and this process's
+    uint64_t m_pings = 0;               // answered while holding
     uint64_t m_measureStart = 0;
     double m_ownCpuStart = 0;
     double m_serverCpuStart = 0;
@@ -136,6 +160,7 @@ struct Client::Sink
         } else if (h.opcode >= Close) {
             if (h.opcode == Close)
                 client.fail("the server sent a close frame");
+            c.ping.clear();
         } else if (h.opcode == Continuation) {
             if (!c.inMessage || h.rsv1)
                 client.fail("unexpected continuation frame");
@@ -154,6 +179,8 @@ struct Client::Sink
     }
     void payload(uint8_t *data, size_t length)
     {
+        if (c.frameOpcode == Ping)
+            c.ping.append(reinterpret_cast<const char *>(data), length);
         if (c.frameOpcode >= Close)
             return;
         if (c.messageCompressed)
@@ -164,6 +191,8 @@ struct Client::Sink
     }
     void frameEnd()
     {
+        if (c.frameOpcode == Ping)
+            client.onPing(c);
         if (c.frameOpcode < Close && c.frameFin && !client.m_failed) {
             c.inMessage = false;
             client.onMessage(c, now);
@@ -200,10 +229,17 @@ const SendStream *Client::streamFor(const DeflateParams &deflate)
     return &it->second;
 }
 
+std::string Client::sourceFor(int index) const
+{
+    if (m_config.idle == 0 || m_config.host.compare(0, 4, "127.") != 0)
+        return std::string();
+    return "127.0.0." + std::to_string(2 + index / kConnectionsPerSource);
+}
+
 bool Client::openMore()
 {
     while (m_started < total() && m_opening < m_config.connectBatch) {
-        const int fd = startConnect(m_config.host, m_config.port);
+        const int fd = startConnect(m_config.host, m_config.port, sourceFor(m_started));
         if (fd < 0)
             return fail("cannot connect: " + std::string(std::strerror(errno)));
         Connection &c = m_connections[size_t(m_started)];
@@ -288,6 +324,9 @@ bool Client::onOpen(Connection &c, uint64_t now)
     ++m_open;
     if (m_open < total())
         return openMore();
+    m_connectEnd = now;
+    m_connectCpu = m_config.serverPid ? processCpuSeconds(m_config.serverPid) - m_serverCpuStart : 0;
+    m_connectOwnCpu = ownCpuSeconds() - m_ownCpuStart;
     if (m_config.idle > 0) {
         m_phase = Phase::Settling;
         m_deadline = now + nanoseconds(m_config.settle);
@@ -356,6 +395,20 @@ bool Client::verifyPiece(Connection &c, const uint8_t *data, size_t length)
     const std::string &expected = stream.payloads[stream.payloadOf[c.fifo[c.fifoHead].frame]];
     return c.messageBytes + length <= expected.size()
             && std::memcmp(expected.data() + c.messageBytes, data, length) == 0;
+}
+
+// Idle connections answer pings, as a server's heartbeat wants. Pumping ones
+// leave them: a pong cannot go between the bytes of a frame being sent, and
+// their echoes keep the heartbeat content anyway.
+void Client::onPing(Connection &c)
+{
+    if (m_config.idle == 0)
+        return;
+    ++m_pings;
+    const std::string pong = maskedFrame(Pong, c.ping, false);
+    // An idle connection's send buffer is empty: the pong goes whole.
+    if (send(c.fd, pong.data(), pong.size(), MSG_NOSIGNAL) != ssize_t(pong.size()))
+        fail("cannot send a pong");
 }
 
 bool Client::onMessage(Connection &c, uint64_t now)
@@ -492,34 +545,84 @@ void Client::report(uint64_t now)
 void Client::reportIdle()
 {
     const long after = residentKb(m_config.serverPid);
+    const double connectSeconds = double(m_connectEnd - m_connectStart) / 1e9;
     std::printf("result label=%s mode=%s connections=%d server_rss_before_kb=%ld server_rss_after_kb=%ld"
-                " kb_per_connection=%.2f",
+                " kb_per_connection=%.2f connect_s=%.3f connects_per_s=%.1f connect_server_cpu_pct=%.1f"
+                " connect_own_cpu_pct=%.1f",
                 m_config.label.empty() ? "-" : m_config.label.c_str(), m_config.raw ? "raw" : "ws", m_config.idle,
-                m_rssBefore, after, double(after - m_rssBefore) / double(m_config.idle));
+                m_rssBefore, after, double(after - m_rssBefore) / double(m_config.idle), connectSeconds,
+                double(m_config.idle) / connectSeconds, 100.0 * m_connectCpu / connectSeconds,
+                100.0 * m_connectOwnCpu / connectSeconds);
     // Whether the memory measured is that of connections with permessage-deflate.
     if (m_config.deflate)
         std::printf(" deflate=%s", m_connections.front().deflate.enabled ? "yes" : "no");
     std::printf("\n");
+    // With --hold the line tells bench/run.sh that the connections are open.
+    std::fflush(stdout);
+}
+
+void Client::startHolding(uint64_t now)
+{
+    m_phase = Phase::Holding;
+    m_measureStart = now;
+    m_serverCpuStart = processCpuSeconds(m_config.serverPid);
+    m_pings = 0;
+}
+
+void Client::reportHeld(uint64_t now)
+{
+    std::printf("held label=%s connections=%d seconds=%.3f pings=%llu server_cpu_s=%.4f\n",
+                m_config.label.empty() ? "-" : m_config.label.c_str(), m_config.idle,
+                double(now - m_measureStart) / 1e9, (unsigned long long)m_pings,
+                processCpuSeconds(m_config.serverPid) - m_serverCpuStart);
 }
 
 int Client::run()
 {
-    raiseFileLimit();
+    // Each connection is a descriptor, and a few more serve the process.
+    const long fileLimit = raiseFileLimit();
+    if (fileLimit >= 0 && total() > fileLimit - 16) {
+        std::fprintf(stderr, "loadgen: %d connections need more descriptors than RLIMIT_NOFILE (%ld) allows\n",
+                     total(), fileLimit);
+        return 2;
+    }
     if (m_config.idle > 0 && !m_config.serverPid) {
         std::fprintf(stderr, "loadgen: --idle needs --server-pid\n");
         return 2;
+    }
+    if (m_config.hold) {
+        if (m_config.idle == 0) {
+            std::fprintf(stderr, "loadgen: --hold needs --idle\n");
+            return 2;
+        }
+        struct sigaction action = {};
+        action.sa_handler = stopHolding;
+        sigaction(SIGTERM, &action, nullptr);
     }
     if (m_config.serverPid)
         m_rssBefore = residentKb(m_config.serverPid);
     m_epoll = epoll_create1(EPOLL_CLOEXEC);
     m_connections.resize(size_t(total()));
-    const uint64_t connectDeadline = nowNs() + nanoseconds(120);
+    m_connectStart = nowNs();
+    m_serverCpuStart = m_config.serverPid ? processCpuSeconds(m_config.serverPid) : 0;
+    m_ownCpuStart = ownCpuSeconds();
+    // A slow server takes minutes over tens of thousands of handshakes.
+    const uint64_t connectDeadline = m_connectStart + nanoseconds(std::max(120.0, total() / 250.0));
     openMore();
 
     std::vector<epoll_event> events(1024);
     while (!m_failed) {
         uint64_t now = nowNs();
-        const uint64_t deadline = m_phase == Phase::Connecting ? connectDeadline : m_deadline;
+        if (g_stopHolding) {
+            if (m_phase == Phase::Holding)
+                reportHeld(now);
+            else
+                fail("stopped before the connections were open");
+            break;
+        }
+        const uint64_t deadline = m_phase == Phase::Connecting ? connectDeadline
+                : m_phase == Phase::Holding                    ? UINT64_MAX
+                                                               : m_deadline;
         if (now >= deadline) {
             if (m_phase == Phase::Connecting) {
                 int connecting = 0;
@@ -532,7 +635,10 @@ int Client::run()
             }
             if (m_phase == Phase::Settling) {
                 reportIdle();
-                break;
+                if (!m_config.hold)
+                    break;
+                startHolding(now);
+                continue;
             }
             if (m_phase == Phase::Warmup) {
                 startMeasuring(now);

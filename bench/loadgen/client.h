@@ -26,6 +26,9 @@ struct ClientConfig
     double duration = 5.0;          // seconds measured
     int idle = 0;                   // > 0: hold this many idle connections, report memory
     double settle = 2.0;            // idle mode: seconds between the last handshake and the reading
+    // Idle mode: after the report keep the connections, answering pings, until
+    // SIGTERM; then report the server's CPU time over that while.
+    bool hold = false;
     pid_t serverPid = 0;            // whose CPU time and memory to report
     bool verify = false;            // compare every echoed payload with what was sent
     // Connections being opened at once: under the accept queue of a QTcpServer
@@ -34,7 +37,8 @@ struct ClientConfig
     std::string label;              // echoed on the result line
 };
 
-// Runs to completion and prints one "result" line; the exit status.
+// Runs to completion and prints one "result" line (and with `hold` a "held"
+// line after it); the exit status.
 int runClient(const ClientConfig &config);
 
 } // namespace loadgen

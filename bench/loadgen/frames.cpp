@@ -1,6 +1,7 @@
 #include "frames.h"
 
 #include <cstring>
+#include <random>
 
 namespace loadgen {
 
@@ -39,6 +40,17 @@ void appendFrame(std::string &out, uint8_t opcode, bool fin, bool rsv1, const ui
     out.append(payload, length);
     if (mask)
         applyMask(reinterpret_cast<uint8_t *>(&out[start]), length, mask, 0);
+}
+
+std::string maskedFrame(uint8_t opcode, const std::string &payload, bool rsv1)
+{
+    static std::mt19937 random{std::random_device{}()};
+    uint8_t mask[4];
+    for (uint8_t &byte : mask)
+        byte = uint8_t(random());
+    std::string frame;
+    appendFrame(frame, opcode, true, rsv1, mask, payload.data(), payload.size());
+    return frame;
 }
 
 void applyMask(uint8_t *data, size_t length, const uint8_t *mask, uint64_t offset)

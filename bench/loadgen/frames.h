@@ -25,6 +25,9 @@ void appendFrame(std::string &out, uint8_t opcode, bool fin, bool rsv1, const ui
 void appendFrameHeader(std::string &out, uint8_t opcode, bool fin, bool rsv1, const uint8_t *mask,
                        uint64_t length);
 
+// One whole frame, as a client sends it: masked with a fresh random mask.
+std::string maskedFrame(uint8_t opcode, const std::string &payload, bool rsv1);
+
 // XORs `data` with the 4-byte `mask`, starting `offset` bytes into the mask
 // stream (so a payload may be unmasked across several reads).
 void applyMask(uint8_t *data, size_t length, const uint8_t *mask, uint64_t offset);

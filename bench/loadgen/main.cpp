@@ -27,7 +27,10 @@ const char *const kUsage =
         "  --warmup SECONDS     before measuring (1)\n"
         "  --duration SECONDS   measured (5)\n"
         "  --idle N             hold N idle connections and report the server's memory per connection\n"
+        "                       and how fast they opened (from 127.0.0.2, .3, ... on loopback)\n"
         "  --settle SECONDS     with --idle: wait after the last handshake (2)\n"
+        "  --hold               with --idle: after the report keep the connections, answering pings,\n"
+        "                       until SIGTERM, then report the server's CPU time over that while\n"
         "  --server-pid PID     report this process's CPU time and memory\n"
         "  --verify             compare every echoed payload with what was sent\n"
         "  --connect-batch N    connections opened at once (32)\n"
@@ -92,6 +95,8 @@ int main(int argc, char *argv[])
             config.idle = int(numeric(1, 1000000));
         else if (option == "--settle")
             config.settle = numeric(0, 3600);
+        else if (option == "--hold")
+            config.hold = true;
         else if (option == "--server-pid")
             config.serverPid = pid_t(numeric(1, 1e9));
         else if (option == "--verify")

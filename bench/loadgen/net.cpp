@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 
 namespace loadgen {
 
@@ -30,24 +31,39 @@ void setNoDelay(int fd)
 
 } // namespace
 
-void raiseFileLimit()
+long raiseFileLimit()
 {
     rlimit limit = {};
-    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return -1;
+    if (limit.rlim_cur < limit.rlim_max) {
+        const rlim_t soft = limit.rlim_cur;
         limit.rlim_cur = limit.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &limit);
+        if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
+            limit.rlim_cur = soft;
     }
+    return limit.rlim_cur == RLIM_INFINITY ? LONG_MAX : long(limit.rlim_cur);
 }
 
-int startConnect(const std::string &host, int port)
+int startConnect(const std::string &host, int port, const std::string &source)
 {
     sockaddr_in address;
-    if (!fillAddress(host, port, &address))
+    sockaddr_in local;
+    if (!fillAddress(host, port, &address) || (!source.empty() && !fillAddress(source, 0, &local)))
         return -1;
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     setNoDelay(fd);
+    if (!source.empty()) {
+        // Without it bind() would take a port of its own, unique for the address alone.
+        const int on = 1;
+        if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof(on)) < 0
+            || bind(fd, reinterpret_cast<sockaddr *>(&local), sizeof(local)) < 0) {
+            close(fd);
+            return -1;
+        }
+    }
     if (connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof(address)) < 0 && errno != EINPROGRESS) {
         close(fd);
         return -1;

@@ -1,6 +1,7 @@
 // A plain QTcpSocket byte echo: what Qt's event loop and sockets cost without
 // any WebSocket work, the ceiling for a Qt server.
 
+#include "net.h"
 #include "serverargs.h"
 
 #include <QtNetwork/qtcpserver.h>
@@ -10,6 +11,8 @@ int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
     const ServerArguments arguments = parseServerArguments(0);
+    // Tens of thousands of idle connections (S6, S8).
+    loadgen::raiseFileLimit();
 
     QTcpServer server;
     server.setMaxPendingConnections(100000);

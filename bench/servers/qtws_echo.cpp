@@ -1,6 +1,7 @@
 // The QtWebSockets echo server of the benchmarks: every message goes back to
 // its sender as it came.
 
+#include "net.h"
 #include "serverargs.h"
 
 #include <QtWebSockets/qwebsocket.h>
@@ -10,6 +11,8 @@ int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
     const ServerArguments arguments = parseServerArguments(0);
+    // Tens of thousands of idle connections (S6, S8).
+    loadgen::raiseFileLimit();
 
     QWebSocketServer server(QStringLiteral("bench"), QWebSocketServer::NonSecureMode);
     // Thousands of clients connect at once in the memory benchmark.

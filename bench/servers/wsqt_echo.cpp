@@ -1,7 +1,9 @@
 // The wsqt echo server of the benchmarks: every message goes back to its
 // sender as it came. Public API only. --threads N spreads the connections over
-// N event-loop threads (WsServerOptions::workerThreads).
+// N event-loop threads (WsServerOptions::workerThreads); --ping-interval MS
+// turns the heartbeat on (WsServerOptions::pingInterval).
 
+#include "net.h"
 #include "serverargs.h"
 
 #include <wsqt/wsserver.h>
@@ -12,7 +14,10 @@
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
-    const ServerArguments arguments = parseServerArguments(ServerArguments::Deflate | ServerArguments::Threads);
+    const ServerArguments arguments = parseServerArguments(ServerArguments::Deflate | ServerArguments::Threads
+                                                           | ServerArguments::PingInterval);
+    // Tens of thousands of idle connections (S6, S8).
+    loadgen::raiseFileLimit();
 
     WsServerOptions options;
     options.host = QHostAddress::LocalHost;
@@ -20,6 +25,7 @@ int main(int argc, char *argv[])
     if (arguments.deflate)
         options.perMessageDeflate = WsDeflateOptions();
     options.workerThreads = arguments.threads;
+    options.pingInterval = arguments.pingInterval;
     WsServer server(options);
     if (server.error()) {
         std::fprintf(stderr, "%s\n", qPrintable(server.error().message()));
