@@ -5,8 +5,11 @@
 //
 // Opens <count> connections to 127.0.0.1:<port>, each with a valid upgrade
 // request (offering permessage-deflate when asked) and a checked 101 answer,
-// and prints "open <count>". Then it waits for "close" on its standard
-// input, sends a close frame with code 1000 on every connection, and prints
+// and prints "open <count>". On "echo" from its standard input it sends a
+// small text message on every connection and prints "echoed <right> <count>",
+// where a right echo is the same message back, unmasked (with
+// permessage-deflate, a compressed text message of its own is taken). Then it waits for
+// "close", sends a close frame with code 1000 on every connection, and prints
 // "closed <clean> <count>", where a clean close is the server's close frame
 // with 1000 followed by the end of the connection. Any failure prints
 // "error <what>" and exits with 1. Linux only (epoll).
@@ -41,8 +44,12 @@ constexpr char kDeflateLine[] = "\r\nSec-WebSocket-Extensions: permessage-deflat
 // the server's unmasked answer.
 constexpr unsigned char kCloseFrame[] = {0x88, 0x82, 0x01, 0x02, 0x03, 0x04, 0x02, 0xea};
 constexpr unsigned char kCloseAnswer[] = {0x88, 0x02, 0x03, 0xe8};
+// A masked text message "echo" (masked with 01 02 03 04), and its echo
+// when not compressed.
+constexpr unsigned char kTextFrame[] = {0x81, 0x84, 0x01, 0x02, 0x03, 0x04, 'e' ^ 1, 'c' ^ 2, 'h' ^ 3, 'o' ^ 4};
+constexpr unsigned char kTextAnswer[] = {0x81, 0x04, 'e', 'c', 'h', 'o'};
 
-enum class State { Connecting, Handshaking, Open, Closing, Done };
+enum class State { Connecting, Handshaking, Open, Echoing, Closing, Done };
 
 struct Connection
 {
@@ -131,6 +138,35 @@ public:
         }
     }
 
+    size_t echoAll()
+    {
+        for (Connection &c : m_connections) {
+            if (::send(c.fd, kTextFrame, sizeof kTextFrame, MSG_NOSIGNAL) != ssize_t(sizeof kTextFrame))
+                fail("a message was not sent whole");
+            c.state = State::Echoing;
+        }
+        size_t right = 0;
+        size_t done = 0;
+        const auto deadline = std::chrono::steady_clock::now() + kPhaseTimeout;
+        while (done < m_connections.size()) {
+            for (const epoll_event &event : waitForEvents(deadline)) {
+                Connection &c = m_connections[event.data.u64];
+                if (c.state != State::Echoing)
+                    fail("a connection sent more than its echo");
+                if (!readSome(c))
+                    fail("the server ended a connection instead of echoing");
+                if (c.received.size() < 2 || c.received.size() < 2 + size_t(c.received[1] & 0x7f))
+                    continue;
+                if (isEcho(c.received))
+                    ++right;
+                c.received.clear();
+                c.state = State::Open;
+                ++done;
+            }
+        }
+        return right;
+    }
+
     size_t closeAll()
     {
         for (Connection &c : m_connections) {
@@ -163,6 +199,17 @@ public:
     }
 
 private:
+    // The message back whole and unmasked: as sent, or compressed (with
+    // context takeover, ws and wsqt compress messages of any size).
+    bool isEcho(const std::string &frame) const
+    {
+        if (frame == std::string(reinterpret_cast<const char *>(kTextAnswer), sizeof kTextAnswer))
+            return true;
+        const auto first = static_cast<unsigned char>(frame[0]);
+        const auto second = static_cast<unsigned char>(frame[1]);
+        return m_deflate && first == 0xc1 && second < 126 && frame.size() == 2 + size_t(second);
+    }
+
     void startConnection(size_t index)
     {
         Connection &c = m_connections[index];
@@ -244,6 +291,12 @@ int main(int argc, char **argv)
     std::fflush(stdout);
 
     char line[64];
+    if (!std::fgets(line, sizeof line, stdin) || std::strcmp(line, "echo\n") != 0)
+        fail("expected \"echo\"");
+    const size_t echoed = clients.echoAll();
+    std::printf("echoed %zu %ld\n", echoed, count);
+    std::fflush(stdout);
+
     if (!std::fgets(line, sizeof line, stdin) || std::strcmp(line, "close\n") != 0)
         fail("expected \"close\"");
     const size_t clean = clients.closeAll();
