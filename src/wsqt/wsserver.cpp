@@ -12,7 +12,9 @@
 #include "serverconnections.h"
 #include "wssocket_p.h"
 
+#include <QtCore/qhash.h>
 #include <QtCore/qmetaobject.h>
+#include <QtCore/qmutex.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
 #include <QtNetwork/qlocalserver.h>
@@ -102,7 +104,23 @@ public:
         emitLater([this] { maybeFinishClose(); });
     });
     QList<std::function<void(const WsError &)>> closeCallbacks;
+
+    // What the connections on `thread` share, made for the first of them
+    // (in that thread: workers accept in theirs).
+    std::shared_ptr<const SocketContext> socketContextFor(QThread *thread);
+    QMutex socketContextsMutex;
+    QHash<QThread *, std::shared_ptr<const SocketContext>> socketContexts;
 };
+
+std::shared_ptr<const SocketContext> WsServerPrivate::socketContextFor(QThread *thread)
+{
+    QMutexLocker locker(&socketContextsMutex);
+    std::shared_ptr<const SocketContext> &context = socketContexts[thread];
+    if (!context)
+        context = std::make_shared<const SocketContext>(
+                SocketContext{options, counters->trafficFor(thread), receiveBudget, connections});
+    return context;
+}
 
 void WsServerPrivate::emitLater(const std::function<void()> &emitter)
 {
@@ -393,10 +411,7 @@ void WsServerPrivate::complete(const WsHttpRequest &request, const core::Upgrade
     ++counters->connectionsAccepted;
     ++counters->connectionsOpen;
     connections->add(socket, host);
-    socket->d->serverConnections = connections;
-    socket->d->serverTraffic = counters->trafficFor(host->thread());
-    socket->d->receiveBudget = receiveBudget;
-    socket->d->attach(transport, head, core::Role::Server, options);
+    socket->d->attach(transport, head, core::Role::Server, socketContextFor(host->thread()));
     qCDebug(lcServer) << "connection open from" << socket->peerAddress() << request.target;
     callback(socket, request);
 }

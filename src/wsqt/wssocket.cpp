@@ -38,7 +38,7 @@ constexpr qsizetype kWorkerCompressionThreshold = 64 * 1024;
 } // namespace
 
 // Every idle connection holds one (see Connection's bound in the core).
-static_assert(sizeof(WsSocketPrivate) <= 480, "the per-connection socket state grew");
+static_assert(sizeof(WsSocketPrivate) <= 344, "the per-connection socket state grew");
 
 WsSocketPrivate::WsSocketPrivate(WsSocket *q) : q(q)
 {
@@ -47,8 +47,8 @@ WsSocketPrivate::WsSocketPrivate(WsSocket *q) : q(q)
 WsSocketPrivate::~WsSocketPrivate()
 {
     // The application may delete a server's connection itself.
-    if (serverConnections)
-        serverConnections->remove(q);
+    if (context && context->serverConnections)
+        context->serverConnections->remove(q);
     if (transport) {
         transport->setListener(nullptr);
         transport->destroy();
@@ -69,9 +69,17 @@ void WsSocketPrivate::setState(WsSocket::ReadyState newState)
     Q_EMIT q->readyStateChanged(newState);
 }
 
-void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArray &head, core::Role role,
-                             const WsConnectionOptions &options, const core::MaskGenerator &generateMask)
+const WsConnectionOptions &WsSocketPrivate::limits() const
 {
+    static const WsConnectionOptions defaults;
+    return context ? context->limits : defaults;
+}
+
+void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArray &head, core::Role role,
+                             std::shared_ptr<const SocketContext> newContext, const core::MaskGenerator &generateMask)
+{
+    context = std::move(newContext);
+    const WsConnectionOptions &options = context->limits;
     core::ConnectionOptions connectionOptions;
     connectionOptions.receiver.role = role;
     connectionOptions.receiver.maxPayload = quint64(qMax<qint64>(options.maxPayload, 0));
@@ -79,14 +87,12 @@ void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArra
     connectionOptions.receiver.skipUtf8Validation = options.skipUTF8Validation;
     connectionOptions.receiver.keepFragments = binaryType == WsSocket::Fragments;
     connectionOptions.receiver.inflateSlice = kInflatePerTurn;
-    connectionOptions.receiver.budget = receiveBudget;
+    connectionOptions.receiver.budget = context->receiveBudget;
     connectionOptions.autoPong = options.autoPong;
     connectionOptions.generateMask = generateMask;
     connection = std::make_unique<core::Connection>(connectionOptions);
     if (deflate)
         connection->setExtensions(deflate.get(), deflate.get());
-    closeTimeout = options.closeTimeout;
-    limits = options;
     serverSide = role == core::Role::Server;
     backpressured = false;
     readsBlocked = false;
@@ -103,8 +109,8 @@ void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArra
     if (!head.isEmpty()) {
         connection->receiveData(head.constData(), head.size());
         statistics.wireBytesReceived += head.size();
-        if (serverTraffic)
-            serverTraffic->wireBytesReceived.add(head.size());
+        if (transport::TrafficCounters *traffic = serverTraffic())
+            traffic->wireBytesReceived.add(head.size());
     }
     setState(WsSocket::Open);
     startHeartbeat();
@@ -148,7 +154,7 @@ void WsSocketPrivate::processInput()
         // the handlers sent back) and that reach the high-water mark stop
         // the reading until they drain. The application's own stream does
         // not: two peers that both stream must not wait on each other.
-        if (limits.pauseReadingWhenBackpressured && !draining && outputHandedOver() > outputBefore) {
+        if (limits().pauseReadingWhenBackpressured && !draining && outputHandedOver() > outputBefore) {
             updateBackpressure();
             if (backpressured) {
                 setReadsBlocked(true);
@@ -185,8 +191,8 @@ void WsSocketPrivate::processInput()
         drained = read < wanted;
         readThisTurn += read;
         statistics.wireBytesReceived += read;
-        if (serverTraffic)
-            serverTraffic->wireBytesReceived.add(read);
+        if (transport::TrafficCounters *traffic = serverTraffic())
+            traffic->wireBytesReceived.add(read);
         if (heartbeat)
             heartbeat->activity();
     }
@@ -203,9 +209,9 @@ void WsSocketPrivate::processInput()
     flush();
     // Automatic pongs pass no send check: with read-side backpressure off,
     // a peer that floods pings and never reads meets maxBufferedAmount here.
-    if (limits.maxBufferedAmount > 0 && q->bufferedAmount() > limits.maxBufferedAmount && transport) {
+    if (limits().maxBufferedAmount > 0 && q->bufferedAmount() > limits().maxBufferedAmount && transport) {
         drop(WsError(WsError::BufferOverflow, QStringLiteral("bufferedAmount passed maxBufferedAmount (%1 bytes)")
-                                                      .arg(limits.maxBufferedAmount)));
+                                                      .arg(limits().maxBufferedAmount)));
     }
 }
 
@@ -243,9 +249,9 @@ void WsSocketPrivate::dispatch(core::ReceiverEvent &event)
         statistics.bytesReceived += size;
         if (size >= transport::kLargeMessageSize)
             transport::noteLargeMessage();
-        if (serverTraffic) {
-            serverTraffic->messagesReceived.add(1);
-            serverTraffic->bytesReceived.add(size);
+        if (transport::TrafficCounters *traffic = serverTraffic()) {
+            traffic->messagesReceived.add(1);
+            traffic->bytesReceived.add(size);
         }
         if (binaryType == WsSocket::Fragments && event.binary) {
             if (!event.asFragments && !event.data.isEmpty())
@@ -298,7 +304,7 @@ void WsSocketPrivate::startClosing()
             if (transport)
                 transport->destroy();
         });
-        closeTimer->start(closeTimeout);
+        closeTimer->start(limits().closeTimeout);
     }
 }
 
@@ -333,8 +339,8 @@ void WsSocketPrivate::flush()
         const QByteArray chunk = connection->takeOutgoing();
         transport->write(chunk);
         bytesQueued += chunk.size();
-        if (serverTraffic)
-            serverTraffic->wireBytesSent.add(chunk.size());
+        if (transport::TrafficCounters *traffic = serverTraffic())
+            traffic->wireBytesSent.add(chunk.size());
     }
     transport->flushWrites();
 }
@@ -383,7 +389,7 @@ void WsSocketPrivate::onBytesWritten()
     // peer reads, though nothing is read from it meanwhile.
     if (readsBlocked && heartbeat)
         heartbeat->activity();
-    if (backpressured && q->bufferedAmount() <= limits.lowWaterMark) {
+    if (backpressured && q->bufferedAmount() <= limits().lowWaterMark) {
         backpressured = false;
         setReadsBlocked(false);
         Q_EMIT q->drained();
@@ -444,7 +450,7 @@ void WsSocketPrivate::onDisconnected()
     qCDebug(lcSocket) << q << "closed" << code << reason;
     // A server's connection leaves the server's list before the application
     // hears of the close, as in ws, and goes later.
-    if (serverConnections && serverConnections->remove(q))
+    if (context && context->serverConnections && context->serverConnections->remove(q))
         q->deleteLater();
     Q_EMIT q->closed(code, reason);
     if (guard)
@@ -469,7 +475,7 @@ void WsSocketPrivate::connectionEnded(int code)
 void WsSocketPrivate::startHeartbeat()
 {
     heartbeat.reset();
-    if (limits.pingInterval <= 0)
+    if (limits().pingInterval <= 0)
         return;
     const auto pingDue = [this] {
         Outgoing ping{Outgoing::Ping, {}, {}, 0, {}};
@@ -477,16 +483,16 @@ void WsSocketPrivate::startHeartbeat()
         submit(std::move(ping));
     };
     const auto timedOut = [this] {
-        const int timeout = limits.pongTimeout > 0 ? limits.pongTimeout : limits.pingInterval;
+        const int timeout = limits().pongTimeout > 0 ? limits().pongTimeout : limits().pingInterval;
         drop(WsError(WsError::Timeout, QStringLiteral("No answer from the peer within %1 ms").arg(timeout)));
     };
-    heartbeat = std::make_unique<transport::Heartbeat>(limits.pingInterval, limits.pongTimeout, pingDue, timedOut);
+    heartbeat = std::make_unique<transport::Heartbeat>(limits().pingInterval, limits().pongTimeout, pingDue, timedOut);
     heartbeat->start();
 }
 
 void WsSocketPrivate::updateBackpressure()
 {
-    if (backpressured || q->bufferedAmount() < limits.highWaterMark)
+    if (backpressured || q->bufferedAmount() < limits().highWaterMark)
         return;
     backpressured = true;
     watchWrites(true);
@@ -509,11 +515,11 @@ void WsSocketPrivate::setReadsBlocked(bool blocked)
         scheduleProcessInput();
         return;
     }
-    if (limits.backpressureTimeout <= 0)
+    if (limits().backpressureTimeout <= 0)
         return;
     if (!backpressureTimer)
         backpressureTimer = std::make_unique<transport::WheelTimer>([this] { onBackpressureTimeout(); });
-    backpressureTimer->start(limits.backpressureTimeout);
+    backpressureTimer->start(limits().backpressureTimeout);
 }
 
 void WsSocketPrivate::onBackpressureTimeout()
@@ -523,12 +529,12 @@ void WsSocketPrivate::onBackpressureTimeout()
     // A peer that sends nothing is only slow to read: the watermarks bound
     // it, and drained() follows when it catches up.
     if (transport->bytesAvailable() == 0) {
-        backpressureTimer->start(limits.backpressureTimeout);
+        backpressureTimer->start(limits().backpressureTimeout);
         return;
     }
     const WsError error(WsError::PeerNotReading,
                         QStringLiteral("The peer kept sending and read nothing for %1 ms")
-                                .arg(limits.backpressureTimeout),
+                                .arg(limits().backpressureTimeout),
                         1008);
     qCDebug(lcSocket) << q << error;
     QPointer<WsSocket> guard(q);
@@ -561,13 +567,13 @@ WsError WsSocketPrivate::sendData(const QByteArray &data, const WsSendOptions &o
         return error;
     const bool masked = options.mask.value_or(!serverSide);
     const qint64 framed = data.size() + core::frameHeaderSize(quint64(data.size()), masked);
-    if (limits.maxBufferedAmount > 0 && q->bufferedAmount() + framed > limits.maxBufferedAmount) {
+    if (limits().maxBufferedAmount > 0 && q->bufferedAmount() + framed > limits().maxBufferedAmount) {
         const WsError error(WsError::BufferOverflow,
                             QStringLiteral("bufferedAmount would pass maxBufferedAmount (%1 bytes)")
-                                    .arg(limits.maxBufferedAmount));
+                                    .arg(limits().maxBufferedAmount));
         qCWarning(lcSocket) << q << error;
         callLater(callback, error);
-        if (limits.overflowPolicy == WsConnectionOptions::OverflowPolicy::Close) {
+        if (limits().overflowPolicy == WsConnectionOptions::OverflowPolicy::Close) {
             QPointer<WsSocket> guard(q);
             Q_EMIT q->errorOccurred(error);
             if (guard && state == WsSocket::Open)
@@ -585,10 +591,10 @@ WsError WsSocketPrivate::sendData(const QByteArray &data, const WsSendOptions &o
         ++statistics.messagesSent;
     if (data.size() >= transport::kLargeMessageSize)
         transport::noteLargeMessage();
-    if (serverTraffic) {
-        serverTraffic->bytesSent.add(data.size());
+    if (transport::TrafficCounters *traffic = serverTraffic()) {
+        traffic->bytesSent.add(data.size());
         if (options.fin)
-            serverTraffic->messagesSent.add(1);
+            traffic->messagesSent.add(1);
     }
     // With nothing ahead of it and nothing to compress on a worker, the
     // frame goes to the connection at once: the common case, kept lean.
@@ -875,7 +881,8 @@ WsError WsSocketPrivate::openConnection(const QUrl &target, const QStringList &p
                          deflate = negotiated;
                          if (negotiated)
                              extensions = QString::fromLatin1(response.headers.combinedValue("Sec-WebSocket-Extensions"));
-                         attach(transport, head, core::Role::Client, options, options.generateMask);
+                         auto context = std::make_shared<const SocketContext>(SocketContext{options, {}, {}, {}});
+                         attach(transport, head, core::Role::Client, std::move(context), options.generateMask);
                      });
     QObject::connect(handshake, &transport::ClientHandshake::failed, q, [this](const WsError &error) {
         handshake->deleteLater();

@@ -22,6 +22,20 @@ struct TrafficCounters;
 class Reconnector;
 }
 
+// What a socket's connection needs of its configuration and its server.
+// The connections of one server on one thread share one; a client socket has
+// its own. Shared rather than copied: a server may hold many connections.
+struct SocketContext
+{
+    WsConnectionOptions limits;     // watermarks, heartbeat, close timeout
+    // On a server's connection: the server's counters for this thread, its
+    // bound on what the messages being received hold together, and its list
+    // of connections.
+    std::shared_ptr<wsqt::transport::TrafficCounters> serverTraffic;
+    std::shared_ptr<wsqt::core::MemoryBudget> receiveBudget;
+    std::shared_ptr<ServerConnections> serverConnections;
+};
+
 class WsSocketPrivate : private wsqt::transport::TransportListener
 {
 public:
@@ -36,8 +50,14 @@ public:
 
     // Starts the connection on a transport whose opening handshake is done.
     void attach(wsqt::transport::Transport *transport, const QByteArray &head,
-                wsqt::core::Role role, const WsConnectionOptions &options,
+                wsqt::core::Role role, std::shared_ptr<const SocketContext> context,
                 const wsqt::core::MaskGenerator &generateMask = {});
+    // The context's options; the defaults before the connection is attached.
+    const WsConnectionOptions &limits() const;
+    wsqt::transport::TrafficCounters *serverTraffic() const
+    {
+        return context ? context->serverTraffic.get() : nullptr;
+    }
 
     void setState(WsSocket::ReadyState state);
     void processInput();
@@ -108,10 +128,15 @@ public:
     bool processing = false;
     bool flushScheduled = false;
     bool processScheduled = false;
+    bool writesWatched = false;
+    bool closedByApplication = false;
+    bool backpressured = false;
+    bool readsBlocked = false;
+    bool compressing = false;           // a message of sendQueue is on a worker
     QUrl url;
     QString protocol;
     QString extensions;
-    int closeTimeout = 30000;
+    std::shared_ptr<const SocketContext> context;    // once attached
 
     std::unique_ptr<wsqt::core::Connection> connection;
     std::shared_ptr<wsqt::core::PerMessageDeflate> deflate;   // when negotiated
@@ -125,7 +150,6 @@ public:
     // still holds, they are the bytes written: a callback fires when those
     // pass bytesQueued as it was right after its frame was queued.
     qint64 bytesQueued = 0;
-    bool writesWatched = false;
     struct PendingCallback
     {
         qint64 writtenMark;
@@ -137,22 +161,12 @@ public:
     // Data given to send() after closing started counts, as in ws.
     qint64 bufferedAfterClose = 0;
 
-    WsConnectionOptions limits;             // watermarks, heartbeat
     std::unique_ptr<wsqt::transport::Heartbeat> heartbeat;
     wsqt::transport::Reconnector *reconnector = nullptr;
-    bool closedByApplication = false;
-    bool backpressured = false;
-    bool readsBlocked = false;
     std::unique_ptr<wsqt::transport::WheelTimer> backpressureTimer;
     WsStatistics statistics;
-    // On a server's connection: the server's counters for this thread, and
-    // its bound on what the messages being received hold together.
-    std::shared_ptr<wsqt::transport::TrafficCounters> serverTraffic;
-    std::shared_ptr<wsqt::core::MemoryBudget> receiveBudget;
-    std::shared_ptr<ServerConnections> serverConnections;
     QElapsedTimer pingSent;                 // for the round-trip time
 
     QList<Outgoing> sendQueue;
     qint64 queuedBytes = 0;            // data in sendQueue and on the worker
-    bool compressing = false;
 };
