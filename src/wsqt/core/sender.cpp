@@ -19,7 +19,13 @@ constexpr qsizetype kBatchChunkCapacity = 4096;
 
 } // namespace
 
-Sender::Sender(MaskGenerator generateMask) : m_generateMask(std::move(generateMask)) { }
+Sender::Sender(MaskGenerator generateMask)
+{
+    if (generateMask) {
+        m_masking = std::make_unique<Masking>();
+        m_masking->generate = std::move(generateMask);
+    }
+}
 
 bool Sender::willCompress(qsizetype size, bool compress) const
 {
@@ -135,13 +141,13 @@ void Sender::queueFrame(FrameFlags flags, const QByteArray &payload, bool mask)
 
 void Sender::nextMaskKey(uchar key[4])
 {
-    if (m_generateMask) {
-        m_generateMask(key);
+    if (!m_masking)
+        m_masking = std::make_unique<Masking>();
+    Masking &keys = *m_masking;
+    if (keys.generate) {
+        keys.generate(key);
         return;
     }
-    if (!m_maskKeys)
-        m_maskKeys = std::make_unique<MaskKeys>();
-    MaskKeys &keys = *m_maskKeys;
     if (keys.used == sizeof keys.bytes) {
         fillRandom(keys.bytes, sizeof keys.bytes);
         keys.used = 0;

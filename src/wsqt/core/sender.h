@@ -70,23 +70,24 @@ private:
     void queueFrame(FrameFlags flags, const QByteArray &payload, bool mask);
     void nextMaskKey(uchar key[4]);
 
-    // Random masking keys are drawn several at a time (only by a sender that
-    // masks): the thread's random pool is one call away per batch of keys.
-    struct MaskKeys
+    // Only a sender that masks has one: the application's generator, or
+    // random keys drawn several at a time (the thread's random pool is one
+    // call away per batch of keys).
+    struct Masking
     {
+        MaskGenerator generate;
         uchar bytes[64];
         std::size_t used = sizeof bytes;
     };
 
-    MaskGenerator m_generateMask;
-    std::unique_ptr<MaskKeys> m_maskKeys;
+    std::unique_ptr<Masking> m_masking;
     MessageDeflater *m_deflater = nullptr;
     bool m_firstFragment = true;
     bool m_compressing = false;     // the fragmented message in progress is compressed
+    bool m_holding = false;
     QByteArrayList m_chunks;        // full chunks, oldest first, all before m_tail
     QByteArray m_tail;              // small frames coalesced
     qint64 m_pendingBytes = 0;
-    bool m_holding = false;
     QByteArray m_held;              // control frames held back, whole
 };
 
