@@ -2,6 +2,7 @@
 
 #include "serverconnections.h"
 
+#include "core/liststorage.h"
 #include "transport/clienthandshake.h"
 #include "transport/compressionpool.h"
 #include "transport/heaptrim.h"
@@ -403,6 +404,7 @@ void WsSocketPrivate::onBytesWritten()
         if (!guard)
             return;
     }
+    core::releaseIfEmpty(callbacks);
     if (!backpressured && callbacks.isEmpty())
         watchWrites(false);
 }
@@ -775,13 +777,14 @@ void WsSocketPrivate::runQueue()
         queuedBytes -= operation.data.size();
         execute(operation);
     }
+    core::releaseIfEmpty(sendQueue);
 }
 
 void WsSocketPrivate::failQueued(const WsError &error)
 {
     for (const Outgoing &operation : sendQueue)
         callLater(operation.callback, error);
-    sendQueue.clear();
+    sendQueue = {};
     queuedBytes = 0;
 }
 

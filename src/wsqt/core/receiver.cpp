@@ -250,7 +250,7 @@ Receiver::Step Receiver::fail(ReceiverEvent *event, const WsError &error)
     m_state = State::Stopped;
     // Nothing more is parsed: what the message held goes.
     m_message = QByteArray();
-    m_fragments.clear();
+    m_fragments = QByteArrayList();
     m_scratch = QByteArray();
     m_scratchPos = 0;
     releaseBudget();

@@ -1,5 +1,6 @@
 #include "sender.h"
 
+#include "liststorage.h"
 #include "mask.h"
 #include "random.h"
 
@@ -159,6 +160,7 @@ void Sender::nextMaskKey(uchar key[4])
 QByteArray Sender::takeChunk()
 {
     QByteArray chunk = m_chunks.isEmpty() ? std::exchange(m_tail, QByteArray()) : m_chunks.takeFirst();
+    releaseIfEmpty(m_chunks);
     m_pendingBytes -= chunk.size();
     return chunk;
 }

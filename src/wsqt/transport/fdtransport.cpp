@@ -1,5 +1,7 @@
 #include "fdtransport.h"
 
+#include "core/liststorage.h"
+
 #include <QtCore/qmetaobject.h>
 #include <QtNetwork/qtcpsocket.h>
 
@@ -281,6 +283,7 @@ void FdTransport::flushWrites()
             return;
         }
     }
+    core::releaseIfEmpty(m_queue);
     watchWritable(false);
     if (m_descriptor < 0)
         return;
@@ -373,6 +376,7 @@ void FdTransport::finish(const QString &error)
     ::close(int(m_descriptor));
     m_descriptor = -1;
     m_queue.clear();
+    core::releaseIfEmpty(m_queue);
     m_queuedBytes = 0;
     // What was read ahead is still to be read: the device stays open for it.
     if (m_adapter && m_readAhead.isEmpty())
