@@ -282,12 +282,7 @@ void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport
     // As ws, the extensions header is read only when permessage-deflate is on.
     const bool deflateEnabled = options.perMessageDeflate && core::PerMessageDeflate::isAvailable();
     core::HandshakeRejection rejection = core::validateUpgradeRequest(request, &upgrade, deflateEnabled);
-    // ws checks the path after the method, Upgrade, key and version, and
-    // before the subprotocols and extensions.
-    const bool rejectedBeforePath = rejection.isRejected()
-            && rejection.message != "Invalid Sec-WebSocket-Protocol header"
-            && rejection.message != "Invalid or unacceptable Sec-WebSocket-Extensions header";
-    if (rejectedBeforePath) {
+    if (rejection.precedesPathCheck()) {
         refuse(transport, rejection, request);
         return;
     }
@@ -308,8 +303,7 @@ void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport
             QString reason;
             if (!deflate->acceptOffers(upgrade.extensions, &extensions, &reason)) {
                 qCDebug(lcServer) << "permessage-deflate offer refused:" << reason;
-                rejection.status = 400;
-                rejection.message = "Invalid or unacceptable Sec-WebSocket-Extensions header";
+                rejection = core::HandshakeRejection::unacceptableExtensions();
             }
         }
     }

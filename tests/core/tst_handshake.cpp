@@ -505,6 +505,7 @@ void tst_Handshake::serverResponse()
 void tst_Handshake::upgrade_data()
 {
     QTest::addColumn<QByteArray>("request");
+    QTest::addColumn<HandshakeRejection::Reason>("reason");
     QTest::addColumn<int>("status");
     QTest::addColumn<QByteArray>("message");
     QTest::addColumn<int>("version");
@@ -515,17 +516,29 @@ void tst_Handshake::upgrade_data()
     const auto accepted = [](const char *name, const QByteArray &request, int version = 13,
                              const QByteArrayList &protocols = {}, const QByteArrayList &extensions = {},
                              const QByteArray &origin = {}) {
-        QTest::newRow(name) << request << 0 << QByteArray() << version << protocols << extensions << origin;
+        QTest::newRow(name) << request << HandshakeRejection::Reason::None << 0 << QByteArray() << version
+                            << protocols << extensions << origin;
     };
-    const auto rejected = [](const char *name, const QByteArray &request, int status, const char *message) {
-        QTest::newRow(name) << request << status << QByteArray(message) << 0 << QByteArrayList() << QByteArrayList()
-                            << QByteArray();
+    // A rejection: what a caller branches on, and what goes on the wire (ws's).
+    struct Expected
+    {
+        HandshakeRejection::Reason reason;
+        int status;
+        const char *message;
     };
-    const char *badUpgrade = "Invalid Upgrade header";
-    const char *badKey = "Missing or invalid Sec-WebSocket-Key header";
-    const char *badVersion = "Missing or invalid Sec-WebSocket-Version header";
-    const char *badProtocol = "Invalid Sec-WebSocket-Protocol header";
-    const char *badExtensions = "Invalid or unacceptable Sec-WebSocket-Extensions header";
+    const auto rejected = [](const char *name, const QByteArray &request, const Expected &expected) {
+        QTest::newRow(name) << request << expected.reason << expected.status << QByteArray(expected.message) << 0
+                            << QByteArrayList() << QByteArrayList() << QByteArray();
+    };
+    using Reason = HandshakeRejection::Reason;
+    const Expected badMethod{Reason::Method, 405, "Invalid HTTP method"};
+    const Expected badUpgrade{Reason::Upgrade, 400, "Invalid Upgrade header"};
+    const Expected badKey{Reason::Key, 400, "Missing or invalid Sec-WebSocket-Key header"};
+    const Expected badVersion{Reason::Version, 400, "Missing or invalid Sec-WebSocket-Version header"};
+    const Expected badProtocol{Reason::Protocol, 400, "Invalid Sec-WebSocket-Protocol header"};
+    const Expected badExtensions{Reason::Extensions, 400, "Invalid or unacceptable Sec-WebSocket-Extensions header"};
+    const Expected badConnection{Reason::Connection, 400, "Invalid Connection header"};
+    const Expected badHttpVersion{Reason::HttpVersion, 400, "Invalid HTTP version"};
 
     accepted("RFC 6455 §1.3", vector("rfc6455-request.http"), 13, {"chat", "superchat"}, {}, "http://example.com");
     accepted("ws client", vector("ws-client-request.http"), 13, {}, {"permessage-deflate"});
@@ -543,57 +556,51 @@ void tst_Handshake::upgrade_data()
     accepted("unknown extension kept", upgradeRequest({{"Sec-WebSocket-Extensions", "foo; bar"}}), 13, {}, {"foo"});
     accepted("HTTP/1.1 or later", upgradeRequest({}, {}, "GET /chat HTTP/1.1"));
 
-    rejected("bad-inputs 6: POST", vector("request-post.http"), 405, "Invalid HTTP method");
-    rejected("lower-case get", upgradeRequest({}, {}, "get /chat HTTP/1.1"), 405, "Invalid HTTP method");
-    rejected("bad-inputs 1: no Upgrade", upgradeRequest({{"Upgrade", QByteArray()}}), 400, badUpgrade);
-    rejected("other Upgrade", upgradeRequest({{"Upgrade", "websockets"}}), 400, badUpgrade);
-    rejected("Upgrade list", upgradeRequest({{"Upgrade", "websocket, h2c"}}), 400, badUpgrade);
-    rejected("Upgrade twice", upgradeRequest({}, {{"Upgrade", "websocket"}}), 400, badUpgrade);
-    rejected("bad-inputs 6: short key", vector("request-bad-key.http"), 400, badKey);
-    rejected("no key", upgradeRequest({{"Sec-WebSocket-Key", QByteArray()}}), 400, badKey);
-    rejected("key twice", upgradeRequest({}, {{"Sec-WebSocket-Key", kKey}}), 400, badKey);
-    rejected("bad-inputs 6: version 12", vector("request-version-12.http"), 400, badVersion);
-    rejected("no version", upgradeRequest({{"Sec-WebSocket-Version", QByteArray()}}), 400, badVersion);
-    rejected("version twice", upgradeRequest({}, {{"Sec-WebSocket-Version", "13"}}), 400, badVersion);
-    rejected("bad-inputs 4: empty protocol token", upgradeRequest({{"Sec-WebSocket-Protocol", "a,,b"}}), 400,
-             badProtocol);
-    rejected("bad-inputs 4: duplicate protocol", upgradeRequest({{"Sec-WebSocket-Protocol", "chat, chat"}}), 400,
-             badProtocol);
-    rejected("bad-inputs 4: leading comma", upgradeRequest({{"Sec-WebSocket-Protocol", ",chat"}}), 400, badProtocol);
-    rejected("bad-inputs 4: trailing comma", upgradeRequest({{"Sec-WebSocket-Protocol", "chat,"}}), 400, badProtocol);
-    rejected("bad-inputs 4: non-ASCII protocol", upgradeRequest({{"Sec-WebSocket-Protocol", "ch\xc3\xa4t"}}), 400,
-             badProtocol);
-    rejected("empty protocol field", upgradeRequest({{"Sec-WebSocket-Protocol", ""}}), 400, badProtocol);
+    rejected("bad-inputs 6: POST", vector("request-post.http"), badMethod);
+    rejected("lower-case get", upgradeRequest({}, {}, "get /chat HTTP/1.1"), badMethod);
+    rejected("bad-inputs 1: no Upgrade", upgradeRequest({{"Upgrade", QByteArray()}}), badUpgrade);
+    rejected("other Upgrade", upgradeRequest({{"Upgrade", "websockets"}}), badUpgrade);
+    rejected("Upgrade list", upgradeRequest({{"Upgrade", "websocket, h2c"}}), badUpgrade);
+    rejected("Upgrade twice", upgradeRequest({}, {{"Upgrade", "websocket"}}), badUpgrade);
+    rejected("bad-inputs 6: short key", vector("request-bad-key.http"), badKey);
+    rejected("no key", upgradeRequest({{"Sec-WebSocket-Key", QByteArray()}}), badKey);
+    rejected("key twice", upgradeRequest({}, {{"Sec-WebSocket-Key", kKey}}), badKey);
+    rejected("bad-inputs 6: version 12", vector("request-version-12.http"), badVersion);
+    rejected("no version", upgradeRequest({{"Sec-WebSocket-Version", QByteArray()}}), badVersion);
+    rejected("version twice", upgradeRequest({}, {{"Sec-WebSocket-Version", "13"}}), badVersion);
+    rejected("bad-inputs 4: empty protocol token", upgradeRequest({{"Sec-WebSocket-Protocol", "a,,b"}}), badProtocol);
+    rejected("bad-inputs 4: duplicate protocol", upgradeRequest({{"Sec-WebSocket-Protocol", "chat, chat"}}), badProtocol);
+    rejected("bad-inputs 4: leading comma", upgradeRequest({{"Sec-WebSocket-Protocol", ",chat"}}), badProtocol);
+    rejected("bad-inputs 4: trailing comma", upgradeRequest({{"Sec-WebSocket-Protocol", "chat,"}}), badProtocol);
+    rejected("bad-inputs 4: non-ASCII protocol", upgradeRequest({{"Sec-WebSocket-Protocol", "ch\xc3\xa4t"}}), badProtocol);
+    rejected("empty protocol field", upgradeRequest({{"Sec-WebSocket-Protocol", ""}}), badProtocol);
     QByteArray unclosed = "permessage-deflate; x=\"";
     for (int i = 0; i < 100000; ++i)
         unclosed += "\\c";
     rejected("bad-inputs 5: unclosed quote of 100k escapes",
-             upgradeRequest({{"Sec-WebSocket-Extensions", unclosed}}), 400, badExtensions);
-    rejected("empty extensions field", upgradeRequest({{"Sec-WebSocket-Extensions", ""}}), 400, badExtensions);
+             upgradeRequest({{"Sec-WebSocket-Extensions", unclosed}}), badExtensions);
+    rejected("empty extensions field", upgradeRequest({{"Sec-WebSocket-Extensions", ""}}), badExtensions);
     // What RFC 6455 requires and ws leaves to Node.
-    rejected("no Connection", upgradeRequest({{"Connection", QByteArray()}}), 400, "Invalid Connection header");
-    rejected("Connection without upgrade", upgradeRequest({{"Connection", "keep-alive"}}), 400,
-             "Invalid Connection header");
-    rejected("bad-inputs 6: HTTP/1.0", vector("request-http10.http"), 400, "Invalid HTTP version");
+    rejected("no Connection", upgradeRequest({{"Connection", QByteArray()}}), badConnection);
+    rejected("Connection without upgrade", upgradeRequest({{"Connection", "keep-alive"}}), badConnection);
+    rejected("bad-inputs 6: HTTP/1.0", vector("request-http10.http"), badHttpVersion);
     // ws's order: the first failing check speaks.
-    rejected("method before Upgrade", upgradeRequest({{"Upgrade", "x"}}, {}, "PUT / HTTP/1.1"), 405,
-             "Invalid HTTP method");
-    rejected("Upgrade before key", upgradeRequest({{"Upgrade", "x"}, {"Sec-WebSocket-Key", "x"}}), 400, badUpgrade);
-    rejected("key before version", upgradeRequest({{"Sec-WebSocket-Key", "x"}, {"Sec-WebSocket-Version", "x"}}), 400,
-             badKey);
+    rejected("method before Upgrade", upgradeRequest({{"Upgrade", "x"}}, {}, "PUT / HTTP/1.1"), badMethod);
+    rejected("Upgrade before key", upgradeRequest({{"Upgrade", "x"}, {"Sec-WebSocket-Key", "x"}}), badUpgrade);
+    rejected("key before version", upgradeRequest({{"Sec-WebSocket-Key", "x"}, {"Sec-WebSocket-Version", "x"}}), badKey);
     rejected("version before protocol",
-             upgradeRequest({{"Sec-WebSocket-Version", "x"}, {"Sec-WebSocket-Protocol", ","}}), 400, badVersion);
+             upgradeRequest({{"Sec-WebSocket-Version", "x"}, {"Sec-WebSocket-Protocol", ","}}), badVersion);
     rejected("protocol before extensions",
-             upgradeRequest({{"Sec-WebSocket-Protocol", ","}, {"Sec-WebSocket-Extensions", ","}}), 400, badProtocol);
+             upgradeRequest({{"Sec-WebSocket-Protocol", ","}, {"Sec-WebSocket-Extensions", ","}}), badProtocol);
     rejected("ws's checks before Connection",
-             upgradeRequest({{"Connection", "close"}, {"Sec-WebSocket-Extensions", ","}}), 400, badExtensions);
-    rejected("ws's checks before the version", upgradeRequest({{"Sec-WebSocket-Key", "x"}}, {}, "GET / HTTP/1.0"), 400,
-             badKey);
+             upgradeRequest({{"Connection", "close"}, {"Sec-WebSocket-Extensions", ","}}), badExtensions);
+    rejected("ws's checks before the version", upgradeRequest({{"Sec-WebSocket-Key", "x"}}, {}, "GET / HTTP/1.0"), badKey);
 }
 
 void tst_Handshake::upgrade()
 {
     QFETCH(QByteArray, request);
+    QFETCH(HandshakeRejection::Reason, reason);
     QFETCH(int, status);
     QFETCH(QByteArray, message);
     QFETCH(int, version);
@@ -604,6 +611,7 @@ void tst_Handshake::upgrade()
     UpgradeRequest upgrade;
     upgrade.key = "untouched";
     const HandshakeRejection rejection = validateUpgradeRequest(parseRequest(request), &upgrade);
+    QCOMPARE(rejection.reason, reason);
     QCOMPARE(rejection.status, status);
     QCOMPARE(rejection.message, message);
     QCOMPARE(rejection.isRejected(), status != 0);

@@ -44,9 +44,9 @@ WsError handshakeFailed(const char *message)
     return WsError(WsError::HandshakeFailed, QLatin1String(message));
 }
 
-HandshakeRejection reject(int status, const char *message)
+HandshakeRejection reject(HandshakeRejection::Reason reason, int status, const char *message)
 {
-    return {status, QByteArray(message), {}};
+    return {reason, status, QByteArray(message), {}};
 }
 
 // ws's /^[+/0-9A-Za-z]{22}==$/: base64 of 16 bytes.
@@ -350,23 +350,28 @@ WsError verifyServerResponse(const WsHttpResponse &response, const ClientHandsha
     return {};
 }
 
+HandshakeRejection HandshakeRejection::unacceptableExtensions()
+{
+    return reject(Reason::Extensions, 400, "Invalid or unacceptable Sec-WebSocket-Extensions header");
+}
+
 HandshakeRejection validateUpgradeRequest(const WsHttpRequest &request, UpgradeRequest *upgrade,
                                           bool withExtensions)
 {
     const WsHttpHeaders &headers = request.headers;
     if (request.method != "GET")
-        return reject(405, "Invalid HTTP method");
+        return reject(HandshakeRejection::Reason::Method, 405, "Invalid HTTP method");
 
     if (!headers.contains("Upgrade") || !equalsIgnoringCase(headers.combinedValue("Upgrade"), "websocket"))
-        return reject(400, "Invalid Upgrade header");
+        return reject(HandshakeRejection::Reason::Upgrade, 400, "Invalid Upgrade header");
 
     const QByteArray key = headers.combinedValue("Sec-WebSocket-Key");
     if (!isValidKey(key))
-        return reject(400, "Missing or invalid Sec-WebSocket-Key header");
+        return reject(HandshakeRejection::Reason::Key, 400, "Missing or invalid Sec-WebSocket-Key header");
 
     const double version = javaScriptNumber(headers.combinedValue("Sec-WebSocket-Version"));
     if (version != 13 && version != 8) {
-        HandshakeRejection rejection = reject(400, "Missing or invalid Sec-WebSocket-Version header");
+        HandshakeRejection rejection = reject(HandshakeRejection::Reason::Version, 400, "Missing or invalid Sec-WebSocket-Version header");
         rejection.headers.append("Sec-WebSocket-Version", "13, 8");
         return rejection;
     }
@@ -374,19 +379,19 @@ HandshakeRejection validateUpgradeRequest(const WsHttpRequest &request, UpgradeR
     QList<QByteArray> protocols;
     if (headers.contains("Sec-WebSocket-Protocol")
         && !parseSubprotocols(headers.combinedValue("Sec-WebSocket-Protocol"), &protocols, nullptr)) {
-        return reject(400, "Invalid Sec-WebSocket-Protocol header");
+        return reject(HandshakeRejection::Reason::Protocol, 400, "Invalid Sec-WebSocket-Protocol header");
     }
 
     QList<ExtensionOffer> extensions;
     if (withExtensions && headers.contains("Sec-WebSocket-Extensions")
         && !parseExtensions(headers.combinedValue("Sec-WebSocket-Extensions"), &extensions, nullptr)) {
-        return reject(400, "Invalid or unacceptable Sec-WebSocket-Extensions header");
+        return HandshakeRejection::unacceptableExtensions();
     }
 
     if (!headerListContains(headers.combinedValue("Connection"), "upgrade"))
-        return reject(400, "Invalid Connection header");
+        return reject(HandshakeRejection::Reason::Connection, 400, "Invalid Connection header");
     if (!isHttp11OrLater(request.version))
-        return reject(400, "Invalid HTTP version");
+        return reject(HandshakeRejection::Reason::HttpVersion, 400, "Invalid HTTP version");
 
     if (upgrade) {
         upgrade->key = key;

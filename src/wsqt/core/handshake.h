@@ -83,11 +83,33 @@ struct UpgradeRequest
 
 struct HandshakeRejection
 {
+    // What was wrong with the request, for callers to branch on: the message
+    // is ws's text, for the response body and the logs only.
+    enum class Reason {
+        None,           // accepted
+        Method,         // not GET
+        Upgrade,        // no Upgrade: websocket
+        Key,            // no valid Sec-WebSocket-Key
+        Version,        // Sec-WebSocket-Version neither 13 nor 8
+        Protocol,       // Sec-WebSocket-Protocol malformed
+        Extensions,     // Sec-WebSocket-Extensions malformed, or no acceptable offer
+        Connection,     // Connection does not list Upgrade
+        HttpVersion,    // older than HTTP/1.1
+    };
+
+    Reason reason = Reason::None;
     int status = 0;                       // 0: accepted
     QByteArray message;                   // ws's message, also the response body
     WsHttpHeaders headers;                // extra fields, e.g. Sec-WebSocket-Version: 13, 8
 
-    bool isRejected() const { return status != 0; }
+    bool isRejected() const { return reason != Reason::None; }
+    // ws checks the path after the method, Upgrade, key and version, and
+    // before the subprotocols and extensions.
+    bool precedesPathCheck() const
+    {
+        return isRejected() && reason != Reason::Protocol && reason != Reason::Extensions;
+    }
+    static HandshakeRejection unacceptableExtensions();
 };
 
 // Validates an upgrade request as ws's handleUpgrade does, in ws's order:
