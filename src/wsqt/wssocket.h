@@ -1,5 +1,6 @@
 #pragma once
 
+#include <wsqt/wsclosecode.h>
 #include <wsqt/wserror.h>
 #include <wsqt/wshttp.h>
 #include <wsqt/wsoptions.h>
@@ -107,6 +108,9 @@ public:
     WsError close(int code = 0, const QByteArray &reason = {});
     WsError close(int code, const QString &reason);
     WsError close(int code, const char *reason) { return close(code, QByteArray(reason)); }
+    WsError close(WsQt::CloseCode code, const QByteArray &reason = {}) { return close(int(code), reason); }
+    WsError close(WsQt::CloseCode code, const QString &reason) { return close(int(code), reason); }
+    WsError close(WsQt::CloseCode code, const char *reason) { return close(int(code), QByteArray(reason)); }
     // Destroys the connection at once, with no closing handshake.
     void terminate();
     // From a receiver of sslErrors() (direct connection): go on despite

@@ -629,6 +629,7 @@ private slots:
     // Closing
     void closeHandshake_data();
     void closeHandshake();
+    void closeByName();
     void closeRefused_data();
     void closeRefused();
     void closeTwice();
@@ -2214,6 +2215,30 @@ void tst_WsSocket::closeHandshake()
              (QStringList{QStringLiteral("state Closing"), QStringLiteral("state Closed"),
                           QStringLiteral("closed %1 \"%2\"").arg(expectedCode).arg(QString::fromUtf8(expectedReason))}));
     QCOMPARE(log.errors.size() + serverLog.errors.size(), 0);
+}
+
+void tst_WsSocket::closeByName()
+{
+    const QMetaEnum names = QMetaEnum::fromType<WsQt::CloseCode>();
+    QCOMPARE(names.valueToKey(1009), "MessageTooBig");
+    QCOMPARE(names.keyToValue("GoingAway"), 1001);
+
+    ServerPeer peer;
+    WsSocket client;
+    EventLog log(&client);
+    QVERIFY(connectTo(peer, client));
+    EventLog serverLog(peer.socket());
+
+    // What only describes a close that was received is refused, as its number is.
+    const WsError refused = client.close(WsQt::CloseCode::NoStatusReceived);
+    QCOMPARE(refused.code(), WsError::InvalidArgument);
+    QCOMPARE(client.readyState(), WsSocket::Open);
+
+    QCOMPARE(client.close(WsQt::CloseCode::GoingAway, "restarting"), WsError());
+    QTRY_COMPARE(serverLog.closes.size(), 1);
+    QCOMPARE(serverLog.closes.first(), closeArgs(1001, "restarting"));
+    QTRY_COMPARE(log.closes.size(), 1);
+    QCOMPARE(log.closes.first(), closeArgs(1001, "restarting"));
 }
 
 void tst_WsSocket::closeRefused_data()
