@@ -1,8 +1,9 @@
 #include "mask.h"
 
+#include "cpudispatch.h"
+
 #include <cstdint>
 #include <cstring>
-#include <iterator>
 
 #if defined(__x86_64__) || defined(_M_X64)
 #  include <immintrin.h>
@@ -130,49 +131,28 @@ void maskNeon(uchar *dst, const uchar *src, std::size_t length, const uchar key[
 struct MaskImplementation
 {
     const char *name;
+    CpuFeature feature;
     MaskFunction function;
 };
 
 // Best first; the last one runs everywhere.
 constexpr MaskImplementation kImplementations[] = {
 #if defined(WSQT_MASK_AVX2)
-    { "avx2", maskAvx2 },
+    { "avx2", CpuFeature::Avx2, maskAvx2 },
 #endif
 #if defined(WSQT_MASK_SSE2)
-    { "sse2", maskSse2 },
+    { "sse2", CpuFeature::Baseline, maskSse2 },
 #elif defined(WSQT_MASK_NEON)
-    { "neon", maskNeon },
+    { "neon", CpuFeature::Baseline, maskNeon },
 #endif
-    { "scalar", maskScalar },
+    { "scalar", CpuFeature::Baseline, maskScalar },
 };
-
-bool isSupported(const MaskImplementation &candidate)
-{
-#if defined(WSQT_MASK_AVX2)
-    __builtin_cpu_init(); // in case this runs before the static constructors
-    if (candidate.function == maskAvx2)
-        return __builtin_cpu_supports("avx2");
-#endif
-    Q_UNUSED(candidate);
-    return true;
-}
-
-const MaskImplementation &selectImplementation()
-{
-    // As in ws: any non-empty value turns the accelerated path off.
-    const bool scalarOnly = !qEnvironmentVariableIsEmpty("WS_NO_BUFFER_UTIL");
-    for (const MaskImplementation &candidate : kImplementations) {
-        if (isSupported(candidate) && (!scalarOnly || candidate.function == maskScalar))
-            return candidate;
-    }
-    return kImplementations[std::size(kImplementations) - 1];
-}
 
 // Chosen once, on first use; the initialisation of a function-local static is
 // thread-safe.
 const MaskImplementation &implementation()
 {
-    static const MaskImplementation &selected = selectImplementation();
+    static const MaskImplementation &selected = selectImplementation(kImplementations, "WS_NO_BUFFER_UTIL");
     return selected;
 }
 
@@ -204,22 +184,13 @@ const char *maskImplementation()
 
 QList<QByteArray> maskImplementations()
 {
-    QList<QByteArray> names;
-    for (const MaskImplementation &candidate : kImplementations) {
-        if (isSupported(candidate))
-            names.append(candidate.name);
-    }
-    return names;
+    return supportedImplementations(kImplementations);
 }
 
 void copyMaskedWith(const QByteArray &implementationName, char *dst, const char *src,
                     std::size_t length, const uchar key[4], std::size_t phase)
 {
-    MaskFunction function = maskScalar;
-    for (const MaskImplementation &candidate : kImplementations) {
-        if (implementationName == candidate.name && isSupported(candidate))
-            function = candidate.function;
-    }
+    const MaskFunction function = implementationNamed(kImplementations, implementationName).function;
     function(reinterpret_cast<uchar *>(dst), reinterpret_cast<const uchar *>(src), length, key,
              phase);
 }

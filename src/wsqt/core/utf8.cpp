@@ -1,7 +1,8 @@
 #include "utf8.h"
 
+#include "cpudispatch.h"
+
 #include <cstring>
-#include <iterator>
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #  include <immintrin.h>
@@ -547,49 +548,26 @@ using VectorValidator = bool (*)(const uchar *data, std::size_t length);
 struct Utf8Implementation
 {
     const char *name;
+    CpuFeature feature;
     VectorValidator validate;
 };
 
 // Best first; the last one runs everywhere.
 constexpr Utf8Implementation kImplementations[] = {
 #if defined(WSQT_UTF8_X86)
-    { "avx2", validateAvx2 },
-    { "ssse3", validateSsse3 },
+    { "avx2", CpuFeature::Avx2, validateAvx2 },
+    { "ssse3", CpuFeature::Ssse3, validateSsse3 },
 #elif defined(WSQT_UTF8_NEON)
-    { "neon", validateNeon },
+    { "neon", CpuFeature::Baseline, validateNeon },
 #endif
-    { "scalar", nullptr },
+    { "scalar", CpuFeature::Baseline, nullptr },
 };
-
-bool isSupported(const Utf8Implementation &candidate)
-{
-#if defined(WSQT_UTF8_X86)
-    __builtin_cpu_init(); // in case this runs before the static constructors
-    if (candidate.validate == validateAvx2)
-        return __builtin_cpu_supports("avx2");
-    if (candidate.validate == validateSsse3)
-        return __builtin_cpu_supports("ssse3");
-#endif
-    Q_UNUSED(candidate);
-    return true;
-}
-
-const Utf8Implementation &selectImplementation()
-{
-    // As in ws: any non-empty value turns the accelerated path off.
-    const bool scalarOnly = !qEnvironmentVariableIsEmpty("WS_NO_UTF_8_VALIDATE");
-    for (const Utf8Implementation &candidate : kImplementations) {
-        if (isSupported(candidate) && (!scalarOnly || !candidate.validate))
-            return candidate;
-    }
-    return kImplementations[std::size(kImplementations) - 1];
-}
 
 // Chosen once, on first use; the initialisation of a function-local static is
 // thread-safe.
 const Utf8Implementation &implementation()
 {
-    static const Utf8Implementation &selected = selectImplementation();
+    static const Utf8Implementation &selected = selectImplementation(kImplementations, "WS_NO_UTF_8_VALIDATE");
     return selected;
 }
 
@@ -676,21 +654,12 @@ const char *utf8Implementation()
 
 QList<QByteArray> utf8Implementations()
 {
-    QList<QByteArray> names;
-    for (const Utf8Implementation &candidate : kImplementations) {
-        if (isSupported(candidate))
-            names.append(candidate.name);
-    }
-    return names;
+    return supportedImplementations(kImplementations);
 }
 
 bool isValidUtf8With(const QByteArray &implementationName, const char *data, std::size_t length)
 {
-    VectorValidator validate = nullptr;
-    for (const Utf8Implementation &candidate : kImplementations) {
-        if (implementationName == candidate.name && isSupported(candidate))
-            validate = candidate.validate;
-    }
+    const VectorValidator validate = implementationNamed(kImplementations, implementationName).validate;
     return scan(validate, Boundary, reinterpret_cast<const uchar *>(data), length) == Boundary;
 }
 
