@@ -140,11 +140,7 @@ public:
 
     size_t echoAll()
     {
-        for (Connection &c : m_connections) {
-            if (::send(c.fd, kTextFrame, sizeof kTextFrame, MSG_NOSIGNAL) != ssize_t(sizeof kTextFrame))
-                fail("a message was not sent whole");
-            c.state = State::Echoing;
-        }
+        sendToAll(kTextFrame, sizeof kTextFrame, State::Echoing);
         size_t right = 0;
         size_t done = 0;
         const auto deadline = std::chrono::steady_clock::now() + kPhaseTimeout;
@@ -169,11 +165,7 @@ public:
 
     size_t closeAll()
     {
-        for (Connection &c : m_connections) {
-            if (::send(c.fd, kCloseFrame, sizeof kCloseFrame, MSG_NOSIGNAL) != ssize_t(sizeof kCloseFrame))
-                fail("a close frame was not sent whole");
-            c.state = State::Closing;
-        }
+        sendToAll(kCloseFrame, sizeof kCloseFrame, State::Closing);
         size_t clean = 0;
         size_t done = 0;
         const auto deadline = std::chrono::steady_clock::now() + kPhaseTimeout;
@@ -199,6 +191,16 @@ public:
     }
 
 private:
+    // Sends a whole frame on every connection, which then waits in `next`.
+    void sendToAll(const unsigned char *frame, size_t size, State next)
+    {
+        for (Connection &c : m_connections) {
+            if (::send(c.fd, frame, size, MSG_NOSIGNAL) != ssize_t(size))
+                fail("a frame was not sent whole");
+            c.state = next;
+        }
+    }
+
     // The message back whole and unmasked: as sent, or compressed (with
     // context takeover, ws and wsqt compress messages of any size).
     bool isEcho(const std::string &frame) const
