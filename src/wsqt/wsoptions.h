@@ -67,6 +67,13 @@ struct WSQT_EXPORT WsConnectionOptions
     // ms is dropped: errorOccurred() with WsError::PeerNotReading (1008),
     // then closed(1006). 0: never.
     int backpressureTimeout = 30000;
+
+    // Plain TCP connections (a server's, and a client's once its handshake
+    // went straight to the server) run on the lean descriptor transport,
+    // where the platform has it; false keeps QTcpSocket. The environment
+    // variable WSQT_NO_LEAN_TRANSPORT, set to any value, turns it off for the
+    // whole process.
+    bool leanTransport = true;
 };
 
 // Reconnecting a client after its connection is lost: exponential backoff

@@ -149,7 +149,7 @@ bool WsServerPrivate::listenTcp()
                              qCDebug(lcServer) << "TLS handshake failed:" << socket->errorString();
                          });
         tcpServer = sslServer;
-    } else if (transport::leanTransportEnabled()) {
+    } else if (transport::leanTransportEnabled(options.leanTransport)) {
         auto *server = new DescriptorServer(q);
         QObject::connect(server, &DescriptorServer::descriptorAccepted, q,
                          [this](qintptr descriptor) { dispatchDescriptor(descriptor); });

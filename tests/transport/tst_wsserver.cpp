@@ -149,6 +149,8 @@ private Q_SLOTS:
     void host_data();
     void host();
     void backlog();
+    void leanTransportOption_data();
+    void leanTransportOption();
     void path_data();
     void path();
     void clientTracking_data();
@@ -352,6 +354,46 @@ void TestWsServer::backlog()
     // More clients than the backlog, one after the other: all served.
     for (int i = 0; i < 4; ++i)
         QVERIFY(echoes(server->address().port));
+}
+
+void TestWsServer::leanTransportOption_data()
+{
+    QTest::addColumn<bool>("serverLean");
+    QTest::addColumn<bool>("clientLean");
+
+    QTest::newRow("both lean") << true << true;
+    QTest::newRow("server over QTcpSocket") << false << true;
+    QTest::newRow("client over QTcpSocket") << true << false;
+    QTest::newRow("both over QTcpSocket") << false << false;
+}
+
+// The option picks the transport of each end; WSQT_NO_LEAN_TRANSPORT (the
+// *_qtcpsocket runs) keeps QTcpSocket whatever it says. A connection on
+// QTcpSocket holds one; a lean one holds none.
+void TestWsServer::leanTransportOption()
+{
+    QFETCH(bool, serverLean);
+    QFETCH(bool, clientLean);
+    const bool leanAllowed = qEnvironmentVariableIsEmpty("WSQT_NO_LEAN_TRANSPORT");
+
+    WsServerOptions options;
+    options.leanTransport = serverLean;
+    const std::unique_ptr<WsServer> server = echoServer(options);
+    QSignalSpy connections(server.get(), &WsServer::newConnection);
+    WsClientOptions clientOptions;
+    clientOptions.leanTransport = clientLean;
+    const std::unique_ptr<WsSocket> client = openClient(server->address().port, QStringLiteral("/"), {},
+                                                        clientOptions);
+    QVERIFY(client);
+    WsSocket *accepted = acceptedSocket(connections);
+    QVERIFY(accepted);
+
+    QCOMPARE(accepted->findChild<QTcpSocket *>() == nullptr, serverLean && leanAllowed);
+    QCOMPARE(client->findChild<QTcpSocket *>() == nullptr, clientLean && leanAllowed);
+    QSignalSpy messages(client.get(), &WsSocket::messageReceived);
+    QCOMPARE(client->send("over either"), WsError());
+    QVERIFY(messages.wait(kWaitMs));
+    QCOMPARE(messages.first().first().toByteArray(), QByteArray("over either"));
 }
 
 void TestWsServer::path_data()

@@ -345,12 +345,12 @@ void ClientHandshake::handleUpgrade(const QByteArray &rest)
     Q_EMIT succeeded(transport, response, head, result, deflate);
 }
 
-Transport *ClientHandshake::leanTransportFor(Transport *transport, QByteArray *head)
+Transport *ClientHandshake::leanTransportFor(Transport *transport, QByteArray *head) const
 {
     // A plain TCP connection straight to the server continues on the lean
     // transport, as the connections a WsServer accepts do.
     auto *tcp = qobject_cast<QTcpSocket *>(transport->device());
-    if (!leanTransportEnabled() || !tcp || qobject_cast<QSslSocket *>(tcp) || !connectsDirectly(tcp)
+    if (!leanTransportEnabled(m_options.leanTransport) || !tcp || qobject_cast<QSslSocket *>(tcp) || !connectsDirectly(tcp)
         || tcp->bytesToWrite() > 0)
         return transport;
     FdTransport *lean = FdTransport::adopt(tcp);

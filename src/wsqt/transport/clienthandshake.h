@@ -94,7 +94,7 @@ private:
     void finishUnexpected();
     void fail(const WsError &error);
     void releaseTransport();
-    static Transport *leanTransportFor(Transport *transport, QByteArray *head);
+    Transport *leanTransportFor(Transport *transport, QByteArray *head) const;
     static bool connectsDirectly(const QTcpSocket *socket);
 
     WsClientOptions m_options;

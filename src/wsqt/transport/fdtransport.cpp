@@ -404,10 +404,10 @@ QPair<QHostAddress, quint16> socketName(qintptr descriptor, bool peer)
 
 } // namespace
 
-bool leanTransportEnabled()
+bool leanTransportEnabled(bool wanted)
 {
     static const bool enabled = qEnvironmentVariableIsEmpty("WSQT_NO_LEAN_TRANSPORT");
-    return enabled;
+    return wanted && enabled;
 }
 
 FdTransport *FdTransport::adopt(QTcpSocket *socket)

@@ -19,9 +19,10 @@ namespace wsqt::transport {
 
 class FdTransport;
 
+// Whether a connection whose options ask for the lean transport gets it:
 // WSQT_NO_LEAN_TRANSPORT set to a non-empty value at start-up keeps
 // QTcpSocket for every connection (the test suite runs over both).
-bool leanTransportEnabled();
+bool leanTransportEnabled(bool wanted);
 
 // The lean transport as a QIODevice, for what speaks to one: a refusal's
 // response, the device clientError() hands the application. Made on first
