@@ -13,6 +13,7 @@
 
 #include <QtCore/qfuturewatcher.h>
 #include <QtCore/qmetaobject.h>
+#include <QtCore/qpointer.h>
 #include <QtCore/qpromise.h>
 
 using namespace wsqt;

@@ -10,7 +10,6 @@
 
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qlist.h>
-#include <QtCore/qpointer.h>
 
 #include <memory>
 
