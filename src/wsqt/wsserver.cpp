@@ -312,6 +312,12 @@ void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport
         return;
     }
 
+    if (!options.verifyClientAsync && !options.verifyClient) {
+        complete(request, upgrade, deflate, extensions, transport, head, host, callback);
+        return;
+    }
+    // Only made when asked for: its QSslCertificate loads the TLS backend
+    // (OpenSSL, about 5 MB of resident pages) into a server that may never use it.
     WsVerifyClientInfo info;
     info.origin = QString::fromUtf8(upgrade.origin);
     info.secure = transport->isSecure();
@@ -345,7 +351,7 @@ void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport
         });
         return;
     }
-    if (options.verifyClient && !options.verifyClient(info)) {
+    if (!options.verifyClient(info)) {
         respond(transport, 401);
         return;
     }
