@@ -15,10 +15,12 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 echo "== the fuzzers, each for a bounded time"
 FUZZ_SECONDS=${FUZZ_SECONDS:-30} scripts/fuzz.sh
 
-echo "== the small builds: without zlib (no permessage-deflate) and without the QML module"
-cmake -S . -B build-small -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel -DWSQT_WITH_ZLIB=OFF -DWSQT_BUILD_QML=OFF \
+echo "== the small build, with Clang and no warning allowed: without zlib (no permessage-deflate),"
+echo "   the lean transport and the QML module"
+cmake -S . -B build-small-clang -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel -DCMAKE_CXX_COMPILER=clang++ \
+      -DCMAKE_CXX_FLAGS=-Werror -DWSQT_WITH_ZLIB=OFF -DWSQT_LEAN_TRANSPORT=OFF -DWSQT_BUILD_QML=OFF \
       -DWSQT_BUILD_TESTS=OFF -DWSQT_BUILD_BENCH=OFF -DWSQT_BUILD_EXAMPLES=OFF
-cmake --build build-small -j "$jobs"
+cmake --build build-small-clang -j "$jobs"
 
 echo "== the whole suite under AddressSanitizer and UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" \

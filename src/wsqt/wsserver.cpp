@@ -3,7 +3,7 @@
 #include "core/handshake.h"
 #include "core/http.h"
 #include "core/permessagedeflate.h"
-#include "transport/fdtransport.h"
+#include "transport/leantransport.h"
 #include "transport/logging.h"
 #include "transport/servercounters.h"
 #include "transport/transport.h"
@@ -22,8 +22,6 @@
 #include <QtNetwork/qsslserver.h>
 #include <QtNetwork/qtcpserver.h>
 #include <QtNetwork/qtcpsocket.h>
-
-#include <unistd.h>
 
 using namespace wsqt;
 
@@ -232,16 +230,16 @@ void WsServerPrivate::dispatch(Socket *socket)
 void WsServerPrivate::dispatchDescriptor(qintptr descriptor)
 {
     if (state != State::Running) {
-        ::close(int(descriptor));
+        transport::closeDescriptor(descriptor);
         return;
     }
     if (!workers) {
-        accept(new transport::FdTransport(descriptor), q);
+        accept(transport::createLeanTransport(descriptor), q);
         return;
     }
     QObject *host = workers->nextHost();
     QMetaObject::invokeMethod(host, [this, descriptor, host] {
-        accept(new transport::FdTransport(descriptor), host);
+        accept(transport::createLeanTransport(descriptor), host);
     }, Qt::QueuedConnection);
 }
 
@@ -501,7 +499,10 @@ int WsServer::broadcast(const QByteArray &data, const WsSendOptions &options, Br
     };
     const QList<QPair<WsSocket *, QObject *>> targets = d->connections->withHosts();
     int addressed = 0;
-    for (const auto &[socket, host] : std::as_const(targets)) {
+    for (const auto &target : std::as_const(targets)) {
+        // Named copies: a lambda cannot capture a structured binding in C++17.
+        WsSocket *socket = target.first;
+        QObject *host = target.second;
         if (socket == except)
             continue;
         if (host == this) {

@@ -9,6 +9,7 @@
 #include "transport/heartbeat.h"
 #include "transport/logging.h"
 #include "transport/reconnector.h"
+#include "transport/scheduleonce.h"
 #include "transport/servercounters.h"
 
 #include <QtCore/qfuturewatcher.h>
@@ -110,9 +111,7 @@ void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArra
 
     if (!head.isEmpty()) {
         connection->receiveData(head.constData(), head.size());
-        statistics.wireBytesReceived += head.size();
-        if (transport::TrafficCounters *traffic = serverTraffic())
-            traffic->wireBytesReceived.add(head.size());
+        traffic().wireReceived(head.size());
     }
     setState(WsSocket::Open);
     startHeartbeat();
@@ -126,13 +125,7 @@ void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArra
 
 void WsSocketPrivate::scheduleProcessInput()
 {
-    if (processScheduled)
-        return;
-    processScheduled = true;
-    QMetaObject::invokeMethod(q, [this] {
-        processScheduled = false;
-        processInput();
-    }, Qt::QueuedConnection);
+    transport::scheduleOnce(q, processScheduled, [this] { processInput(); });
 }
 
 void WsSocketPrivate::processInput()
@@ -192,9 +185,7 @@ void WsSocketPrivate::processInput()
             break;
         drained = read < wanted;
         readThisTurn += read;
-        statistics.wireBytesReceived += read;
-        if (transport::TrafficCounters *traffic = serverTraffic())
-            traffic->wireBytesReceived.add(read);
+        traffic().wireReceived(read);
         if (heartbeat)
             heartbeat->activity();
     }
@@ -247,14 +238,9 @@ void WsSocketPrivate::dispatch(core::ReceiverEvent &event)
         qint64 size = event.data.size();
         for (const QByteArray &fragment : std::as_const(event.fragments))
             size += fragment.size();
-        ++statistics.messagesReceived;
-        statistics.bytesReceived += size;
+        traffic().messageReceived(size);
         if (size >= transport::kLargeMessageSize)
             transport::noteLargeMessage();
-        if (transport::TrafficCounters *traffic = serverTraffic()) {
-            traffic->messagesReceived.add(1);
-            traffic->bytesReceived.add(size);
-        }
         if (binaryType == WsSocket::Fragments && event.binary) {
             if (!event.asFragments && !event.data.isEmpty())
                 event.fragments.append(event.data);
@@ -324,13 +310,8 @@ void WsSocketPrivate::flushSoon()
     // leaves once control is back in the event loop, as with a browser's
     // WebSocket and with QTcpSocket: sends in a row go out in one write,
     // and bufferedAmount() counts them until then, whatever the transport.
-    if (processing || flushScheduled)
-        return;
-    flushScheduled = true;
-    QMetaObject::invokeMethod(q, [this] {
-        flushScheduled = false;
-        flush();
-    }, Qt::QueuedConnection);
+    if (!processing)
+        transport::scheduleOnce(q, flushScheduled, [this] { flush(); });
 }
 
 void WsSocketPrivate::flush()
@@ -341,8 +322,7 @@ void WsSocketPrivate::flush()
         const QByteArray chunk = connection->takeOutgoing();
         transport->write(chunk);
         bytesQueued += chunk.size();
-        if (transport::TrafficCounters *traffic = serverTraffic())
-            traffic->wireBytesSent.add(chunk.size());
+        traffic().wireSent(chunk.size());
     }
     transport->flushWrites();
 }
@@ -589,16 +569,9 @@ WsError WsSocketPrivate::sendData(const QByteArray &data, const WsSendOptions &o
     sendOptions.fin = options.fin;
     sendOptions.compress = options.compress;
     sendOptions.mask = masked;
-    statistics.bytesSent += data.size();
-    if (options.fin)
-        ++statistics.messagesSent;
+    traffic().dataSent(data.size(), options.fin);
     if (data.size() >= transport::kLargeMessageSize)
         transport::noteLargeMessage();
-    if (transport::TrafficCounters *traffic = serverTraffic()) {
-        traffic->bytesSent.add(data.size());
-        if (options.fin)
-            traffic->messagesSent.add(1);
-    }
     // With nothing ahead of it and nothing to compress on a worker, the
     // frame goes to the connection at once: the common case, kept lean.
     const WsError error = compressing || !sendQueue.isEmpty() || compressesOnWorker(data.size(), sendOptions.compress)

@@ -4,6 +4,7 @@
 #include "core/permessagedeflate.h"
 #include "transport/heartbeat.h"
 #include "transport/timerwheel.h"
+#include "transport/trafficmeter.h"
 #include "transport/transport.h"
 
 #include <wsqt/wssocket.h>
@@ -17,7 +18,6 @@ class ServerConnections;
 
 namespace wsqt::transport {
 class ClientHandshake;
-struct TrafficCounters;
 class Reconnector;
 }
 
@@ -35,7 +35,7 @@ struct SocketContext
     std::shared_ptr<ServerConnections> serverConnections;
 };
 
-class WsSocketPrivate : private wsqt::transport::TransportListener
+class WsSocketPrivate final : private wsqt::transport::TransportListener
 {
 public:
     explicit WsSocketPrivate(WsSocket *q);
@@ -53,9 +53,9 @@ public:
                 const wsqt::core::MaskGenerator &generateMask = {});
     // The context's options; the defaults before the connection is attached.
     const WsConnectionOptions &limits() const;
-    wsqt::transport::TrafficCounters *serverTraffic() const
+    wsqt::transport::TrafficMeter traffic()
     {
-        return context ? context->serverTraffic.get() : nullptr;
+        return {statistics, context ? context->serverTraffic.get() : nullptr};
     }
 
     void setState(WsSocket::ReadyState state);

@@ -2,8 +2,9 @@
 
 #include <wsqt/wssocket.h>
 
+#include "transport/scheduleonce.h"
+
 #include <QtCore/qbytearraylist.h>
-#include <QtCore/qmetaobject.h>
 #include <QtCore/qpointer.h>
 
 #include <cstring>
@@ -130,15 +131,9 @@ void WsStreamPrivate::pauseIfFull()
 
 void WsStreamPrivate::scheduleResumeCheck()
 {
-    if (resumeCheckScheduled)
-        return;
-    resumeCheckScheduled = true;
     // Checked once the read that took the data has returned, when
     // QIODevice's own buffer is counted right.
-    QMetaObject::invokeMethod(q, [this] {
-        resumeCheckScheduled = false;
-        resumeIfRead();
-    }, Qt::QueuedConnection);
+    wsqt::transport::scheduleOnce(q, resumeCheckScheduled, [this] { resumeIfRead(); });
 }
 
 void WsStreamPrivate::resumeIfRead()

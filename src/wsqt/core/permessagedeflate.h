@@ -13,6 +13,7 @@
 
 #include <wsqt/wsdeflateoptions.h>
 #include <wsqt/wserror.h>
+#include <wsqt/wsqtversion.h>
 
 #include <QtCore/qbytearray.h>
 #include <QtCore/qlist.h>
@@ -81,10 +82,12 @@ private:
     Role m_role;
     DeflateParams m_params;
     std::unique_ptr<Stream> m_inflate;
+#if WSQT_HAS_DEFLATE
     bool m_inflateEnded = false;    // the peer's stream ended within the current message
     bool m_messageFed = false;      // the current message had compressed bytes
     bool m_atBlockBoundary = false; // and they ended between two blocks
     bool m_blockBoundary = false;   // the inflater last stopped between two blocks
+#endif
     std::unique_ptr<Stream> m_deflate;
 };
 

@@ -1,6 +1,6 @@
 #include "clienthandshake.h"
 
-#include "fdtransport.h"
+#include "leantransport.h"
 #include "logging.h"
 #include "transport.h"
 
@@ -353,7 +353,7 @@ Transport *ClientHandshake::leanTransportFor(Transport *transport, QByteArray *h
     if (!leanTransportEnabled(m_options.leanTransport) || !tcp || qobject_cast<QSslSocket *>(tcp) || !connectsDirectly(tcp)
         || tcp->bytesToWrite() > 0)
         return transport;
-    FdTransport *lean = FdTransport::adopt(tcp);
+    Transport *lean = adoptIntoLeanTransport(tcp);
     if (!lean)
         return transport;
     head->append(tcp->readAll());

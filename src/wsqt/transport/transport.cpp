@@ -6,7 +6,9 @@
 #include <QtNetwork/qlocalsocket.h>
 #include <QtNetwork/qsslsocket.h>
 
+#ifdef Q_OS_UNIX
 #include <sys/socket.h>
+#endif
 
 #include <functional>
 #include <memory>
@@ -22,12 +24,18 @@ constexpr qint64 kFlowingReadBufferSize = 1024 * 1024;
 
 // Ends a socket like Node's socket.end(): once the write buffer is empty,
 // shutdown(SHUT_WR) sends a FIN and the socket stays readable until the peer
-// closes its side.
+// closes its side. Qt has no half-close; where the platform's is not at hand
+// the socket is closed instead.
 void halfCloseWhenFlushed(QIODevice *device, qintptr descriptor, const std::function<void()> &fallback)
 {
     const auto shutdownNow = [descriptor, fallback] {
-        if (descriptor < 0 || ::shutdown(int(descriptor), SHUT_WR) != 0)
-            fallback();
+#ifdef Q_OS_UNIX
+        if (descriptor >= 0 && ::shutdown(int(descriptor), SHUT_WR) == 0)
+            return;
+#else
+        Q_UNUSED(descriptor);
+#endif
+        fallback();
     };
     if (device->bytesToWrite() == 0) {
         shutdownNow();

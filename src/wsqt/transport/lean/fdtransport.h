@@ -8,7 +8,7 @@
 // proxies and UNIX sockets keep QSslSocket, QTcpSocket and QLocalSocket.
 
 #include "epollset.h"
-#include "transport.h"
+#include "transport/transport.h"
 
 #include <QtCore/qbytearraylist.h>
 #include <QtCore/qiodevice.h>
@@ -18,11 +18,6 @@ class QTcpSocket;
 namespace wsqt::transport {
 
 class FdTransport;
-
-// Whether a connection whose options ask for the lean transport gets it:
-// WSQT_NO_LEAN_TRANSPORT set to a non-empty value at start-up keeps
-// QTcpSocket for every connection (the test suite runs over both).
-bool leanTransportEnabled(bool wanted);
 
 // The lean transport as a QIODevice, for what speaks to one: a refusal's
 // response, the device clientError() hands the application. Made on first

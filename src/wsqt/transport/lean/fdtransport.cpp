@@ -1,6 +1,7 @@
 #include "fdtransport.h"
 
 #include "core/liststorage.h"
+#include "transport/scheduleonce.h"
 
 #include <QtCore/qmetaobject.h>
 #include <QtNetwork/qtcpsocket.h>
@@ -345,14 +346,8 @@ void FdTransport::reportWritten(qint64 bytes)
     // small message, and most connections never ask how their writes go.
     if (bytes <= 0 || !m_writesWatched)
         return;
-    if (m_reportScheduled)
-        return;
     // As a QTcpSocket reports bytesWritten(): never from inside a write.
-    m_reportScheduled = true;
-    QMetaObject::invokeMethod(this, [this] {
-        m_reportScheduled = false;
-        notifyWritten();
-    }, Qt::QueuedConnection);
+    scheduleOnce(this, m_reportScheduled, [this] { notifyWritten(); });
 }
 
 void FdTransport::watchWritable(bool watch)
@@ -403,12 +398,6 @@ QPair<QHostAddress, quint16> socketName(qintptr descriptor, bool peer)
 }
 
 } // namespace
-
-bool leanTransportEnabled(bool wanted)
-{
-    static const bool enabled = qEnvironmentVariableIsEmpty("WSQT_NO_LEAN_TRANSPORT");
-    return wanted && enabled;
-}
 
 FdTransport *FdTransport::adopt(QTcpSocket *socket)
 {
