@@ -127,7 +127,7 @@ void QmlWebSocket::setBinaryType(BinaryType type)
         return;
     m_binaryType = type;
     if (m_socket)
-        m_socket->setBinaryType(type == Fragments ? WsSocket::Fragments : WsSocket::ArrayBuffer);
+        m_socket->setBinaryType(type == Fragments ? WsSocket::Fragments : WsSocket::NodeBuffer);
     Q_EMIT binaryTypeChanged();
 }
 
@@ -196,7 +196,7 @@ void QmlWebSocket::open()
 void QmlWebSocket::attach(WsSocket *socket)
 {
     m_socket = socket;
-    socket->setBinaryType(m_binaryType == Fragments ? WsSocket::Fragments : WsSocket::ArrayBuffer);
+    socket->setBinaryType(m_binaryType == Fragments ? WsSocket::Fragments : WsSocket::NodeBuffer);
     connect(socket, &WsSocket::readyStateChanged, this, &QmlWebSocket::readyStateChanged);
     connect(socket, &WsSocket::pausedChanged, this, &QmlWebSocket::pausedChanged);
     connect(socket, &WsSocket::opened, this, [this] {

@@ -10,6 +10,7 @@
 #include <QtCore/qbytearray.h>
 #include <QtCore/qstring.h>
 #include <QtCore/qstringlist.h>
+#include <QtCore/qurl.h>
 #include <QtNetwork/qhostaddress.h>
 #include <QtNetwork/qnetworkproxy.h>
 #include <QtNetwork/qsslcertificate.h>
@@ -18,6 +19,7 @@
 #include <functional>
 #include <optional>
 
+class QIODevice;
 class QLocalServer;
 class QTcpServer;
 class WsSocket;
@@ -96,6 +98,16 @@ struct WSQT_EXPORT WsClientOptions : WsConnectionOptions
 {
     bool followRedirects = false;
     int maxRedirects = 10;
+    // Sees, and may edit, the request before each redirect is followed (ws's
+    // 'redirect' listener). While it is set no header is removed by default;
+    // without it Authorization and Cookie are dropped on a redirect to
+    // another host or from wss to ws. Called in the socket's thread.
+    std::function<void(const QUrl &url, WsHttpRequest &request)> handleRedirect;
+    // The application takes a response other than 101 (ws's
+    // 'unexpected-response' listener): its body is read for
+    // WsSocket::unexpectedResponse() and no error is reported. Otherwise
+    // errorOccurred() reports "Unexpected server response: <status>".
+    bool handleUnexpectedResponse = false;
     // Milliseconds for the opening handshake, reset after each redirect; 0 for none.
     int handshakeTimeout = 0;
     // Origin (Sec-WebSocket-Origin with protocolVersion 8).
@@ -177,6 +189,15 @@ struct WSQT_EXPORT WsServerOptions : WsConnectionOptions
     std::function<void(const WsVerifyClientInfo &info,
                        std::function<void(const WsVerifyClientResult &result)> done)>
             verifyClientAsync;
+    // Edits the 101 response lines, status line first, before they are
+    // written (ws's 'headers' listener); headersPrepared() then reports them.
+    std::function<void(QList<QByteArray> &headers, const WsHttpRequest &request)> prepareHeaders;
+    // Answers a failed opening handshake itself (ws's 'wsClientError'
+    // listener): nothing is written, and the callback writes its response on
+    // `socket` and closes it. Without it the client gets a 4xx response with
+    // the message. clientError() reports the failure either way.
+    std::function<void(const WsError &error, QIODevice *socket, const WsHttpRequest &request)>
+            handleClientError;
     // Creates the WsSocket of each connection (ws's `WebSocket` option), for a subclass.
     std::function<WsSocket *()> webSocketFactory;
     // The most memory, in bytes, that the messages being received on all of
@@ -188,7 +209,8 @@ struct WSQT_EXPORT WsServerOptions : WsConnectionOptions
     // Event-loop threads to spread connections over; 0 keeps them in the
     // server's thread. With workers, each connection lives in and signals
     // from its worker's thread, and the callbacks above (verifyClient,
-    // handleProtocols, webSocketFactory) are called from there.
+    // handleProtocols, prepareHeaders, handleClientError, webSocketFactory)
+    // are called from there.
     int workerThreads = 0;
 };
 

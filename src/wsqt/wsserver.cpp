@@ -361,15 +361,18 @@ void WsServerPrivate::refuse(transport::Transport *transport, const core::Handsh
 {
     qCDebug(lcServer) << "refusing the handshake:" << rejection.status << rejection.message;
     ++counters->handshakesRefused;
-    if (q->isSignalConnected(QMetaMethod::fromSignal(&WsServer::clientError))) {
-        // The receiver answers and closes; the transport goes with the socket.
+    const WsError error(WsError::HandshakeFailed, QString::fromUtf8(rejection.message));
+    QPointer<transport::Transport> guarded(transport);
+    if (options.handleClientError) {
+        // The callback answers and closes; the transport goes with the socket.
         QObject::connect(transport, &transport::Transport::disconnected, transport, &QObject::deleteLater);
-        Q_EMIT q->clientError(WsError(WsError::HandshakeFailed, QString::fromUtf8(rejection.message)),
-                              transport->device(), request);
-        return;
+        options.handleClientError(error, transport->device(), request);
+    } else {
+        transport::respondAndClose(transport, core::buildErrorResponse(rejection.status, rejection.message,
+                                                                       rejection.headers));
     }
-    transport::respondAndClose(transport, core::buildErrorResponse(rejection.status, rejection.message,
-                                                                   rejection.headers));
+    if (guarded)
+        Q_EMIT q->clientError(error, transport->device(), request);
 }
 
 void WsServerPrivate::complete(const WsHttpRequest &request, const core::UpgradeRequest &upgrade,
@@ -398,6 +401,8 @@ void WsServerPrivate::complete(const WsHttpRequest &request, const core::Upgrade
     WsSocket *socket = options.webSocketFactory ? options.webSocketFactory() : new WsSocket;
     socket->setParent(host);
     QList<QByteArray> lines = core::buildAcceptHeaderLines(upgrade.key, protocol.toUtf8(), extensions);
+    if (options.prepareHeaders)
+        options.prepareHeaders(lines, request);
     Q_EMIT q->headersPrepared(lines, request);
     transport->write(core::serializeHeaderLines(lines));
     transport->flushWrites();

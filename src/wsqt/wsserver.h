@@ -93,12 +93,13 @@ Q_SIGNALS:
     // (of a worker with workerThreads, and emitted from its thread) and
     // delete themselves (deleteLater) after their closed() signal.
     void newConnection(WsSocket *socket, const WsHttpRequest &request);
-    // The 101 response lines, status line first; a direct connection may edit them.
-    void headersPrepared(QList<QByteArray> &headers, const WsHttpRequest &request);
+    // The 101 response lines as written, status line first (the option
+    // prepareHeaders edits them).
+    void headersPrepared(const QList<QByteArray> &headers, const WsHttpRequest &request);
     void errorOccurred(const WsError &error);
-    // An opening handshake failed (ws's wsClientError). With a receiver
-    // connected, nothing is written: the receiver answers on `socket` and
-    // closes it. Without one the client gets a 4xx response with the message.
+    // An opening handshake failed (ws's wsClientError). The client has been
+    // answered: with a 4xx response and the message, or by the option
+    // handleClientError.
     void clientError(const WsError &error, QIODevice *socket, const WsHttpRequest &request);
     void closed();
 

@@ -814,12 +814,7 @@ WsError WsSocketPrivate::openConnection(const QUrl &target, const QStringList &p
         return WsError(WsError::InvalidState,
                        QStringLiteral("WebSocket is already in use: readyState %1").arg(int(state)));
     }
-    transport::ClientHandshake::Listeners listeners;
-    listeners.redirect = [this] { return q->isSignalConnected(QMetaMethod::fromSignal(&WsSocket::redirected)); };
-    listeners.unexpectedResponse = [this] {
-        return q->isSignalConnected(QMetaMethod::fromSignal(&WsSocket::unexpectedResponse));
-    };
-    auto *started = new transport::ClientHandshake(options, listeners, q);
+    auto *started = new transport::ClientHandshake(options, q);
     if (const WsError error = started->start(target, protocols); error.isError()) {
         qCWarning(lcSocket) << q << "open refused:" << error;
         delete started;
@@ -843,7 +838,7 @@ WsError WsSocketPrivate::openConnection(const QUrl &target, const QStringList &p
     QObject::connect(handshake, &transport::ClientHandshake::sslErrors, q, &WsSocket::sslErrors);
     QObject::connect(handshake, &transport::ClientHandshake::unexpectedResponse, q, &WsSocket::unexpectedResponse);
     QObject::connect(handshake, &transport::ClientHandshake::redirected, q,
-                     [this](const QUrl &newUrl, WsHttpRequest *request) {
+                     [this](const QUrl &newUrl, const WsHttpRequest &request) {
                          url = newUrl;
                          Q_EMIT q->urlChanged(newUrl);
                          Q_EMIT q->redirected(newUrl, request);
@@ -996,22 +991,22 @@ WsError WsSocket::sendBinary(const QByteArray &data, Callback callback)
 
 WsError WsSocket::ping(const QByteArray &data, Callback callback)
 {
-    return ping(data, !d->serverSide, std::move(callback));
+    return ping(data, d->serverSide ? Unmasked : Masked, std::move(callback));
 }
 
-WsError WsSocket::ping(const QByteArray &data, bool mask, Callback callback)
+WsError WsSocket::ping(const QByteArray &data, Masking masking, Callback callback)
 {
-    return d->sendControl(WsSocketPrivate::Outgoing::Ping, data, mask, std::move(callback));
+    return d->sendControl(WsSocketPrivate::Outgoing::Ping, data, masking == Masked, std::move(callback));
 }
 
 WsError WsSocket::pong(const QByteArray &data, Callback callback)
 {
-    return pong(data, !d->serverSide, std::move(callback));
+    return pong(data, d->serverSide ? Unmasked : Masked, std::move(callback));
 }
 
-WsError WsSocket::pong(const QByteArray &data, bool mask, Callback callback)
+WsError WsSocket::pong(const QByteArray &data, Masking masking, Callback callback)
 {
-    return d->sendControl(WsSocketPrivate::Outgoing::Pong, data, mask, std::move(callback));
+    return d->sendControl(WsSocketPrivate::Outgoing::Pong, data, masking == Masked, std::move(callback));
 }
 
 WsError WsSocket::close(int code, const QByteArray &reason)

@@ -31,18 +31,23 @@ class WSQT_EXPORT WsSocket : public QObject
     Q_PROPERTY(QString extensions READ extensions NOTIFY opened)
     Q_PROPERTY(BinaryType binaryType READ binaryType WRITE setBinaryType NOTIFY binaryTypeChanged)
     Q_PROPERTY(qint64 bufferedAmount READ bufferedAmount)
-    Q_PROPERTY(bool isPaused READ isPaused NOTIFY pausedChanged)
+    Q_PROPERTY(bool paused READ isPaused NOTIFY pausedChanged)
 
 public:
     enum ReadyState { Connecting = 0, Open = 1, Closing = 2, Closed = 3 };
     Q_ENUM(ReadyState)
 
-    // How binary messages are delivered: NodeBuffer and ArrayBuffer as one
-    // QByteArray (messageReceived); Fragments as the list of the frames'
-    // payloads, without concatenation (fragmentsReceived). Text messages
-    // always arrive whole through messageReceived, as in ws.
-    enum BinaryType { NodeBuffer, ArrayBuffer, Fragments };
+    // How binary messages are delivered: NodeBuffer as one QByteArray
+    // (messageReceived; ws's "nodebuffer" and "arraybuffer" alike); Fragments
+    // as the list of the frames' payloads, without concatenation
+    // (fragmentsReceived). Text messages always arrive whole through
+    // messageReceived, as in ws.
+    enum BinaryType { NodeBuffer, Fragments };
     Q_ENUM(BinaryType)
+
+    // Whether a control frame is masked; by default a client masks and a server does not.
+    enum Masking { Masked, Unmasked };
+    Q_ENUM(Masking)
 
     // What trySend() did with the data.
     enum SendStatus {
@@ -96,12 +101,12 @@ public:
     SendStatus trySend(const QByteArray &data, const WsSendOptions &options = {}, Callback callback = {});
     WsError sendText(const QString &text, Callback callback = {});
     WsError sendBinary(const QByteArray &data, Callback callback = {});
-    // Control frames with at most 125 bytes of payload. `mask` defaults to
-    // true on a client, false on a server.
+    // Control frames with at most 125 bytes of payload, masked as a client's
+    // and unmasked as a server's unless `masking` says otherwise.
     WsError ping(const QByteArray &data = {}, Callback callback = {});
-    WsError ping(const QByteArray &data, bool mask, Callback callback = {});
+    WsError ping(const QByteArray &data, Masking masking, Callback callback = {});
     WsError pong(const QByteArray &data = {}, Callback callback = {});
-    WsError pong(const QByteArray &data, bool mask, Callback callback = {});
+    WsError pong(const QByteArray &data, Masking masking, Callback callback = {});
 
     // Starts the closing handshake; `code` 0 sends a close frame without a
     // code. Refuses a code ws refuses and a reason over 123 bytes.
@@ -132,14 +137,13 @@ Q_SIGNALS:
     void errorOccurred(const WsError &error);
     // Client: the 101 response, before it is checked.
     void upgraded(const WsHttpResponse &response);
-    // Client: a response other than the upgrade (its body read). With a
-    // receiver connected this replaces the "Unexpected server response"
-    // error; the connection is then closed.
+    // Client: a response other than the upgrade. With the option
+    // handleUnexpectedResponse its body has been read and no error follows;
+    // without it errorOccurred() reports "Unexpected server response".
     void unexpectedResponse(const WsHttpResponse &response);
-    // Client: before a redirect is followed. In a direct connection the
-    // request's headers may be changed; while a receiver is connected no
-    // header is dropped for a cross-host redirect.
-    void redirected(const QUrl &url, WsHttpRequest *request);
+    // Client: a redirect is being followed with this request (after the
+    // option handleRedirect, where set, has edited it).
+    void redirected(const QUrl &url, const WsHttpRequest &request);
     // Client: the TLS peer verification failed. Unless a receiver calls
     // ignoreSslErrors(), the connection fails with a TlsError.
     void sslErrors(const QList<QSslError> &errors);

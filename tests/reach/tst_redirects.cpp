@@ -1,7 +1,7 @@
 // followRedirects: the statuses, chains, relative and invalid Locations,
 // maxRedirects, the handshake timeout restarted at each hop, and which
 // credentials follow a redirect (ws's rules: none to another host nor from
-// wss to ws, unless a redirected() receiver is connected).
+// wss to ws, unless the handleRedirect option is set).
 
 #include "reachsupport.h"
 
@@ -333,13 +333,13 @@ void tst_Redirects::credentials_data()
     QTest::newRow("another host, auth option")
             << QByteArray("ws://127.0.0.1:{A}/a") << QByteArray("ws://localhost:{A}/b") << cookie
             << QStringLiteral("user:pass") << Receiver::None << none << none << QByteArray("localhost:{A}");
-    QTest::newRow("another host, a redirected() receiver")
+    QTest::newRow("another host, handleRedirect")
             << userInfoUrl << QByteArray("ws://localhost:{A}/b") << cookie << QString() << Receiver::Keep
             << basic << QByteArray("c=1") << QByteArray("localhost:{A}");
-    QTest::newRow("another host, the receiver drops the cookie")
+    QTest::newRow("another host, handleRedirect drops the cookie")
             << userInfoUrl << QByteArray("ws://localhost:{A}/b") << cookie << QString() << Receiver::RemoveCookie
             << basic << none << QByteArray("localhost:{A}");
-    QTest::newRow("same host, the receiver drops the cookie")
+    QTest::newRow("same host, handleRedirect drops the cookie")
             << userInfoUrl << QByteArray("/b") << cookie << QString() << Receiver::RemoveCookie
             << basic << none << QByteArray("127.0.0.1:{A}");
 }
@@ -371,11 +371,11 @@ void tst_Redirects::credentials()
     ClientRecord record(&client);
     QList<QPair<QUrl, QByteArray>> redirects;
     if (receiver != Receiver::None) {
-        connect(&client, &WsSocket::redirected, &client, [&](const QUrl &url, WsHttpRequest *request) {
-            redirects.append({url, request->target});
+        options.handleRedirect = [&](const QUrl &url, WsHttpRequest &request) {
+            redirects.append({url, request.target});
             if (receiver == Receiver::RemoveCookie)
-                request->headers.remove("Cookie");
-        }, Qt::DirectConnection);
+                request.headers.remove("Cookie");
+        };
     }
     QVERIFY(!client.open(urlWithPorts(url, first, &second), {}, options));
     QTRY_COMPARE(record.opened, 1);
@@ -407,8 +407,8 @@ void tst_Redirects::downgrade_data()
 
     QTest::newRow("wss to ws") << QByteArray("ws://localhost:{A}/b") << Receiver::None << false << false;
     QTest::newRow("wss to wss") << QByteArray("wss://localhost:{A}/b") << Receiver::None << true << true;
-    QTest::newRow("wss to ws, a redirected() receiver") << QByteArray("ws://localhost:{A}/b") << Receiver::Keep
-                                                        << false << true;
+    QTest::newRow("wss to ws, handleRedirect") << QByteArray("ws://localhost:{A}/b") << Receiver::Keep
+                                               << false << true;
 }
 
 void tst_Redirects::downgrade()
@@ -432,7 +432,7 @@ void tst_Redirects::downgrade()
     WsSocket client;
     ClientRecord record(&client);
     if (receiver == Receiver::Keep)
-        connect(&client, &WsSocket::redirected, &client, [] {});
+        options.handleRedirect = [](const QUrl &, WsHttpRequest &) {};
     QVERIFY(!client.open(urlWithPorts("wss://user:pass@localhost:{A}/a", peer), {}, options));
     QTRY_COMPARE_WITH_TIMEOUT(record.opened, 1, kWaitMs);
 

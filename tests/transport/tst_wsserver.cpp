@@ -177,8 +177,8 @@ private Q_SLOTS:
     void plainRequestGets426();
     void handshakeAnswers_data();
     void handshakeAnswers();
-    void clientErrorReceiver_data();
-    void clientErrorReceiver();
+    void handleClientError_data();
+    void handleClientError();
 
     // Methods
     void closeInternalServer();
@@ -870,16 +870,19 @@ void TestWsServer::newConnection()
 
 void TestWsServer::headersPrepared()
 {
-    const std::unique_ptr<WsServer> server = echoServer();
     QList<QByteArray> seenLines;
     QByteArray seenTarget;
+    WsServerOptions options;
+    options.prepareHeaders = [&](QList<QByteArray> &lines, const WsHttpRequest &request) {
+        seenLines = lines;
+        seenTarget = request.target;
+        lines.append("X-Extra: 1");
+    };
+    const std::unique_ptr<WsServer> server = echoServer(options);
+    // A notification: queued, it still sees the lines as written.
+    QList<QByteArray> reportedLines;
     connect(server.get(), &WsServer::headersPrepared, this,
-            [&](QList<QByteArray> &lines, const WsHttpRequest &request) {
-                seenLines = lines;
-                seenTarget = request.target;
-                lines.append("X-Extra: 1");
-            },
-            Qt::DirectConnection);
+            [&](const QList<QByteArray> &lines) { reportedLines = lines; }, Qt::QueuedConnection);
 
     WsSocket client;
     QSignalSpy upgraded(&client, &WsSocket::upgraded);
@@ -896,6 +899,7 @@ void TestWsServer::headersPrepared()
     QCOMPARE(seenLines.at(0), QByteArray("HTTP/1.1 101 Switching Protocols"));
     QVERIFY(seenLines.contains("Upgrade: websocket"));
     QVERIFY(seenLines.contains("Connection: Upgrade"));
+    QTRY_COMPARE_WITH_TIMEOUT(reportedLines, seenLines + QList<QByteArray>{"X-Extra: 1"}, kWaitMs);
 }
 
 void TestWsServer::plainRequestGets426_data()
@@ -1009,10 +1013,10 @@ void TestWsServer::handshakeAnswers()
     }
 }
 
-void TestWsServer::clientErrorReceiver_data()
+void TestWsServer::handleClientError_data()
 {
     QTest::addColumn<QByteArray>("request");
-    QTest::addColumn<QString>("message");           // empty: the receiver is not called
+    QTest::addColumn<QString>("message");           // empty: the callback is not called
     QTest::addColumn<QByteArray>("answer");
 
     const QByteArray own = "HTTP/1.1 400 Bad Request\r\n\r\n";
@@ -1033,7 +1037,7 @@ void TestWsServer::clientErrorReceiver_data()
     QTest::newRow("verifyClient") << upgradeRequest("/ws", {{"X-Refuse", "1"}}) << QString() << kUnauthorized;
 }
 
-void TestWsServer::clientErrorReceiver()
+void TestWsServer::handleClientError()
 {
     QFETCH(QByteArray, request);
     QFETCH(QString, message);
@@ -1043,28 +1047,35 @@ void TestWsServer::clientErrorReceiver()
     options.path = QStringLiteral("/ws");
     options.perMessageDeflate = WsDeflateOptions();
     options.verifyClient = [](const WsVerifyClientInfo &info) { return !info.request.headers.contains("X-Refuse"); };
-    const std::unique_ptr<WsServer> server = echoServer(options);
-
-    // Without a receiver the server answers with the message (see handshakeAnswers).
-    if (!message.isEmpty()) {
-        const QByteArray defaultAnswer = answerTo(server->address().port, request);
-        QVERIFY2(defaultAnswer.endsWith(message.toUtf8()), defaultAnswer.constData());
-        QVERIFY(defaultAnswer.startsWith("HTTP/1.1 4"));
+    {
+        // Without the callback the server answers with the message (see
+        // handshakeAnswers), and a connected clientError() changes nothing.
+        const std::unique_ptr<WsServer> server = echoServer(options);
+        QSignalSpy reported(server.get(), &WsServer::clientError);
+        if (!message.isEmpty()) {
+            const QByteArray defaultAnswer = answerTo(server->address().port, request);
+            QVERIFY2(defaultAnswer.endsWith(message.toUtf8()), defaultAnswer.constData());
+            QVERIFY(defaultAnswer.startsWith("HTTP/1.1 4"));
+            QCOMPARE(reported.size(), 1);
+            QCOMPARE(reported.first().at(0).value<WsError>().message(), message);
+        }
     }
 
     QList<WsError> errors;
     QList<WsHttpRequest> requests;
-    connect(server.get(), &WsServer::clientError, this,
-            [&](const WsError &error, QIODevice *socket, const WsHttpRequest &request) {
-                errors.append(error);
-                requests.append(request);
-                QVERIFY(socket);
-                socket->write("HTTP/1.1 400 Bad Request\r\n\r\n");
-                socket->close();
-            });
+    options.handleClientError = [&](const WsError &error, QIODevice *socket, const WsHttpRequest &request) {
+        errors.append(error);
+        requests.append(request);
+        QVERIFY(socket);
+        socket->write("HTTP/1.1 400 Bad Request\r\n\r\n");
+        socket->close();
+    };
+    const std::unique_ptr<WsServer> server = echoServer(options);
+    QSignalSpy reported(server.get(), &WsServer::clientError);
     QCOMPARE(answerTo(server->address().port, request), answer);
     if (message.isEmpty()) {
         QVERIFY(errors.isEmpty());
+        QVERIFY(reported.isEmpty());
         return;
     }
     QCOMPARE(errors.size(), 1);
@@ -1072,6 +1083,7 @@ void TestWsServer::clientErrorReceiver()
     QCOMPARE(errors.first().code(), WsError::HandshakeFailed);
     QCOMPARE(requests.first().method, request.left(request.indexOf(' ')));
     QCOMPARE(requests.first().target, QByteArray("/ws"));
+    QCOMPARE(reported.size(), 1);
 }
 
 // ---- Methods ----------------------------------------------------------------

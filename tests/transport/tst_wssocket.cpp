@@ -415,8 +415,8 @@ private:
 // ---- what a socket signals ----------------------------------------------------
 
 // Every signal of a socket, in order, as one short line each, plus the
-// arguments worth comparing. It leaves redirected() and unexpectedResponse()
-// unconnected: a receiver there changes what the socket does.
+// arguments worth comparing (not redirected() and unexpectedResponse(),
+// which the tests of those record themselves).
 class EventLog
 {
 public:
@@ -1266,7 +1266,7 @@ void tst_WsSocket::unexpectedResponse_data()
     QTest::addColumn<QByteArray>("reason");
     QTest::addColumn<QByteArray>("headerName");
     QTest::addColumn<QByteArray>("headerValue");
-    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QByteArray>("body");   // read with handleUnexpectedResponse
 
     QTest::newRow("401 with a Content-Length body")
             << QByteArray("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"wsqt\"\r\n"
@@ -1305,26 +1305,36 @@ void tst_WsSocket::unexpectedResponse()
     QFETCH(QByteArray, headerValue);
     QFETCH(QByteArray, body);
 
-    RawServer raw;
-    raw.setResponder(scripted(response));
-    raw.setCloseAfterReply(closeAfterReply);
-    WsSocket client;
-    EventLog log(&client);
-    QList<WsHttpResponse> responses;
-    connect(&client, &WsSocket::unexpectedResponse, &client,
-            [&](const WsHttpResponse &response) { responses.append(response); });
+    for (const bool handled : {false, true}) {
+        RawServer raw;
+        raw.setResponder(scripted(response));
+        raw.setCloseAfterReply(closeAfterReply);
+        WsSocket client;
+        EventLog log(&client);
+        QList<WsHttpResponse> responses;
+        connect(&client, &WsSocket::unexpectedResponse, &client,
+                [&](const WsHttpResponse &response) { responses.append(response); });
+        WsClientOptions options;
+        options.handleUnexpectedResponse = handled;
 
-    QCOMPARE(client.open(raw.url()), WsError());
-    QTRY_COMPARE(log.closes.size(), 1);
-    QCOMPARE(responses.size(), 1);
-    const WsHttpResponse &got = responses.first();
-    QCOMPARE(got.statusCode, status);
-    QCOMPARE(got.reasonPhrase, reason);
-    QCOMPARE(got.headers.value(headerName), headerValue);
-    QCOMPARE(got.body, body);
-    // The response replaces the error; the connection is then closed.
-    QCOMPARE(log.lines, (QStringList{QStringLiteral("state Connecting"), QStringLiteral("state Closing"),
-                                     QStringLiteral("state Closed"), QStringLiteral("closed 1006 \"\"")}));
+        QCOMPARE(client.open(raw.url(), {}, options), WsError());
+        QTRY_COMPARE(log.closes.size(), 1);
+        QCOMPARE(responses.size(), 1);
+        const WsHttpResponse &got = responses.first();
+        QCOMPARE(got.statusCode, status);
+        QCOMPARE(got.reasonPhrase, reason);
+        QCOMPARE(got.headers.value(headerName), headerValue);
+        if (handled) {
+            QCOMPARE(got.body, body);
+            // The application took the response: no error; the connection is then closed.
+            QCOMPARE(log.lines, (QStringList{QStringLiteral("state Connecting"), QStringLiteral("state Closing"),
+                                             QStringLiteral("state Closed"), QStringLiteral("closed 1006 \"\"")}));
+        } else {
+            // The receiver changes nothing: ws's error without a listener.
+            QCOMPARE(log.errors, (QList<WsError>{WsError(WsError::UnexpectedResponse,
+                                                         QStringLiteral("Unexpected server response: %1").arg(status))}));
+        }
+    }
 }
 
 void tst_WsSocket::handshakeTimeout_data()
@@ -1529,21 +1539,24 @@ void tst_WsSocket::redirectFails()
 void tst_WsSocket::redirectCredentials_data()
 {
     QTest::addColumn<QByteArray>("target");     // PORT: the first server, PEERPORT: a second one
-    QTest::addColumn<int>("receiver");          // 0: none, 1: one that looks, 2: one that edits
+    // 0: no handleRedirect, 1: one that looks, 2: one that edits, 3: none but
+    // a redirected() receiver, which changes nothing
+    QTest::addColumn<int>("handler");
     QTest::addColumn<bool>("credentialsKept");
 
     QTest::newRow("same host and port") << QByteArray("ws://127.0.0.1:PORT/final") << 0 << true;
     QTest::newRow("other port") << QByteArray("ws://127.0.0.1:PEERPORT/final") << 0 << false;
     QTest::newRow("other host name") << QByteArray("ws://localhost:PORT/final") << 0 << false;
-    QTest::newRow("same host, receiver") << QByteArray("ws://127.0.0.1:PORT/final") << 1 << true;
-    QTest::newRow("other port, receiver") << QByteArray("ws://127.0.0.1:PEERPORT/final") << 1 << true;
-    QTest::newRow("other host name, receiver edits") << QByteArray("ws://localhost:PORT/final") << 2 << true;
+    QTest::newRow("same host, handler") << QByteArray("ws://127.0.0.1:PORT/final") << 1 << true;
+    QTest::newRow("other port, handler") << QByteArray("ws://127.0.0.1:PEERPORT/final") << 1 << true;
+    QTest::newRow("other host name, handler edits") << QByteArray("ws://localhost:PORT/final") << 2 << true;
+    QTest::newRow("other port, redirected() receiver") << QByteArray("ws://127.0.0.1:PEERPORT/final") << 3 << false;
 }
 
 void tst_WsSocket::redirectCredentials()
 {
     QFETCH(QByteArray, target);
-    QFETCH(int, receiver);
+    QFETCH(int, handler);
     QFETCH(bool, credentialsKept);
 
     RawServer first;
@@ -1556,19 +1569,20 @@ void tst_WsSocket::redirectCredentials()
     other.setResponder(upgrade);
 
     WsSocket client;
-    QList<QPair<QUrl, WsHttpRequest>> redirects;
-    if (receiver > 0) {
-        connect(&client, &WsSocket::redirected, &client,
-                [&](const QUrl &url, WsHttpRequest *request) {
-                    redirects.append({url, *request});
-                    if (receiver == 2) {
-                        request->headers.remove("Cookie");
-                        request->headers.append("X-Edited", "1");
-                    }
-                },
-                Qt::DirectConnection);
-    }
+    QList<QPair<QUrl, WsHttpRequest>> seenByHandler;
+    QList<QPair<QUrl, WsHttpRequest>> reported;
+    connect(&client, &WsSocket::redirected, &client,
+            [&](const QUrl &url, const WsHttpRequest &request) { reported.append({url, request}); });
     WsClientOptions options;
+    if (handler == 1 || handler == 2) {
+        options.handleRedirect = [&](const QUrl &url, WsHttpRequest &request) {
+            seenByHandler.append({url, request});
+            if (handler == 2) {
+                request.headers.remove("Cookie");
+                request.headers.append("X-Edited", "1");
+            }
+        };
+    }
     options.followRedirects = true;
     options.headers.append("Cookie", "c=1");
     options.headers.append("X-Keep", "k");
@@ -1585,19 +1599,24 @@ void tst_WsSocket::redirectCredentials()
     QCOMPARE(last.value("Host"), QUrl::fromEncoded(target).authority().toLatin1());
     QCOMPARE(last.value("X-Keep"), QByteArray("k"));
     QCOMPARE(last.value("Authorization"), credentialsKept ? QByteArray("Basic dXNlcjpwYXNz") : QByteArray());
-    QCOMPARE(last.value("Cookie"), credentialsKept && receiver != 2 ? QByteArray("c=1") : QByteArray());
-    QCOMPARE(last.value("X-Edited"), receiver == 2 ? QByteArray("1") : QByteArray());
+    QCOMPARE(last.value("Cookie"), credentialsKept && handler != 2 ? QByteArray("c=1") : QByteArray());
+    QCOMPARE(last.value("X-Edited"), handler == 2 ? QByteArray("1") : QByteArray());
     QCOMPARE(client.url(), QUrl::fromEncoded(target));
 
-    QCOMPARE(redirects.size(), receiver > 0 ? 1 : 0);
-    if (receiver > 0) {
-        QCOMPARE(redirects.first().first, QUrl::fromEncoded(target));
-        const WsHttpRequest &seen = redirects.first().second;
+    QCOMPARE(seenByHandler.size(), handler == 1 || handler == 2 ? 1 : 0);
+    if (!seenByHandler.isEmpty()) {
+        QCOMPARE(seenByHandler.first().first, QUrl::fromEncoded(target));
+        const WsHttpRequest &seen = seenByHandler.first().second;
         QCOMPARE(seen.method, QByteArray("GET"));
         QCOMPARE(seen.target, QByteArray("/final"));
         QCOMPARE(seen.headers.value("Authorization"), QByteArray("Basic dXNlcjpwYXNz"));
         QCOMPARE(seen.headers.value("Cookie"), QByteArray("c=1"));
     }
+    // The notification reports the request as sent.
+    QCOMPARE(reported.size(), 1);
+    QCOMPARE(reported.first().first, QUrl::fromEncoded(target));
+    QCOMPARE(reported.first().second.headers.value("Authorization"), last.value("Authorization"));
+    QCOMPARE(reported.first().second.headers.value("Cookie"), last.value("Cookie"));
 }
 
 // ---- messages -----------------------------------------------------------------
@@ -1951,7 +1970,8 @@ void tst_WsSocket::frameMasking()
         sendOptions.mask = mask == 1;
         QCOMPARE(client.send(data, sendOptions), WsError());
     } else {
-        QCOMPARE(which == Call::Ping ? client.ping(data, mask == 1) : client.pong(data, mask == 1), WsError());
+        const WsSocket::Masking masking = mask == 1 ? WsSocket::Masked : WsSocket::Unmasked;
+        QCOMPARE(which == Call::Ping ? client.ping(data, masking) : client.pong(data, masking), WsError());
     }
     QTRY_COMPARE(raw.last().frames().size(), 1);
     const Frame f = raw.last().frames().first();
@@ -2009,8 +2029,6 @@ void tst_WsSocket::receiveFragments_data()
             << QByteArrayList{"ab", "cd"} << true;
     QTest::newRow("nodebuffer: three frames") << int(WsSocket::NodeBuffer) << three << QByteArrayList{"abcdef"}
                                               << true;
-    QTest::newRow("arraybuffer: three frames") << int(WsSocket::ArrayBuffer) << three << QByteArrayList{"abcdef"}
-                                               << true;
     QTest::newRow("nodebuffer: empty message") << int(WsSocket::NodeBuffer) << frame(0x82, {}) << QByteArrayList{""}
                                                << true;
 }
@@ -2056,7 +2074,7 @@ void tst_WsSocket::switchBinaryType()
     QTRY_COMPARE(log.fragments.size(), 1);
     QCOMPARE(log.fragments.first(), (QByteArrayList{"ab", "cd"}));
 
-    client.setBinaryType(WsSocket::ArrayBuffer);
+    client.setBinaryType(WsSocket::NodeBuffer);
     raw.last().write(message);
     QTRY_COMPARE(log.messages, QByteArrayList{"abcd"});
 
@@ -2067,7 +2085,7 @@ void tst_WsSocket::switchBinaryType()
     QCOMPARE(log.messages.size(), 1);
 
     QCOMPARE(changes.size(), 3);
-    QCOMPARE(changes.at(1).first().value<WsSocket::BinaryType>(), WsSocket::ArrayBuffer);
+    QCOMPARE(changes.at(1).first().value<WsSocket::BinaryType>(), WsSocket::NodeBuffer);
     QCOMPARE(changes.at(2).first().value<WsSocket::BinaryType>(), WsSocket::Fragments);
 }
 

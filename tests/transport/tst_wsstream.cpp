@@ -349,7 +349,7 @@ void tst_WsStream::readsMessagesInOrder_data()
     QTest::newRow("text and binary") << mixed << QList<bool>{false, true, true, false} << int(WsSocket::NodeBuffer);
     QTest::newRow("fragments binary type") << mixed << QList<bool>{false, true, true, false}
                                            << int(WsSocket::Fragments);
-    QTest::newRow("many small") << QByteArrayList(200, "ab") << QList<bool>(200, true) << int(WsSocket::ArrayBuffer);
+    QTest::newRow("many small") << QByteArrayList(200, "ab") << QList<bool>(200, true) << int(WsSocket::NodeBuffer);
 }
 
 void tst_WsStream::readsMessagesInOrder()

@@ -83,11 +83,9 @@ WsError resolveClientTarget(const QUrl &input, ClientTarget *target)
     return {};
 }
 
-ClientHandshake::ClientHandshake(const WsClientOptions &options, const Listeners &listeners,
-                                 QObject *parent)
+ClientHandshake::ClientHandshake(const WsClientOptions &options, QObject *parent)
     : QObject(parent),
       m_options(options),
-      m_listeners(listeners),
       m_timeout([this] { fail(WsError(WsError::HandshakeTimeout, QStringLiteral("Opening handshake has timed out"))); })
 {
 }
@@ -285,7 +283,7 @@ void ClientHandshake::handleResponse(QByteArray rest)
         followRedirect(location);
         return;
     }
-    if (m_listeners.unexpectedResponse && m_listeners.unexpectedResponse()) {
+    if (m_options.handleUnexpectedResponse) {
         m_response = response;
         bool ok = false;
         m_bodyExpected = response.headers.value("Content-Length").trimmed().toLongLong(&ok);
@@ -301,6 +299,10 @@ void ClientHandshake::handleResponse(QByteArray rest)
         collectBody(rest);
         return;
     }
+    QPointer<ClientHandshake> guard(this);
+    Q_EMIT unexpectedResponse(response);
+    if (!guard || m_done)
+        return;
     fail(WsError(WsError::UnexpectedResponse,
                  QStringLiteral("Unexpected server response: %1").arg(response.statusCode)));
 }
@@ -401,8 +403,7 @@ void ClientHandshake::followRedirect(const QByteArray &location)
         return;
     }
 
-    const bool listening = m_listeners.redirect && m_listeners.redirect();
-    if (!listening) {
+    if (!m_options.handleRedirect) {
         const bool sameHost = target.local == m_target.local && target.host == m_target.host
                 && (target.local || target.port == m_target.port);
         // Credentials never follow a redirect to another host, nor a downgrade to plain text.
@@ -412,7 +413,7 @@ void ClientHandshake::followRedirect(const QByteArray &location)
             m_request.auth.clear();
         }
     }
-    // The request the redirected() receiver sees carries the credentials it may remove.
+    // The request handleRedirect sees carries the credentials it may remove.
     if (!m_request.auth.isEmpty() && !m_request.headers.contains("Authorization"))
         m_request.headers.append("Authorization", "Basic " + m_request.auth.toBase64());
     m_request.auth.clear();
@@ -425,10 +426,15 @@ void ClientHandshake::followRedirect(const QByteArray &location)
     request.target = target.resource;
     request.headers = m_request.headers;
     QPointer<ClientHandshake> guard(this);
-    Q_EMIT redirected(target.url, &request);
+    if (m_options.handleRedirect) {
+        m_options.handleRedirect(target.url, request);
+        if (!guard || m_done)
+            return;
+    }
+    m_request.headers = request.headers;
+    Q_EMIT redirected(target.url, request);
     if (!guard || m_done)
         return;
-    m_request.headers = request.headers;
     if (const WsError error = core::validateClientRequest(m_request); error.isError()) {
         fail(error);
         return;

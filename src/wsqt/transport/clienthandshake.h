@@ -48,14 +48,7 @@ class ClientHandshake : public QObject
     Q_OBJECT
 
 public:
-    struct Listeners
-    {
-        std::function<bool()> redirect;            // is a redirected() receiver connected?
-        std::function<bool()> unexpectedResponse;  // is an unexpectedResponse() receiver connected?
-    };
-
-    ClientHandshake(const WsClientOptions &options, const Listeners &listeners,
-                    QObject *parent = nullptr);
+    explicit ClientHandshake(const WsClientOptions &options, QObject *parent = nullptr);
     ~ClientHandshake() override;
 
     // Validates as ws's constructor does (nothing happens on an error), then
@@ -72,7 +65,7 @@ public:
 Q_SIGNALS:
     void upgraded(const WsHttpResponse &response);
     void sslErrors(const QList<QSslError> &errors);
-    void redirected(const QUrl &url, WsHttpRequest *request);
+    void redirected(const QUrl &url, const WsHttpRequest &request);
     void unexpectedResponse(const WsHttpResponse &response);
     // Hands over the transport (now owned by the receiver of this signal),
     // and permessage-deflate where it was negotiated.
@@ -98,7 +91,6 @@ private:
     static bool connectsDirectly(const QTcpSocket *socket);
 
     WsClientOptions m_options;
-    Listeners m_listeners;
     std::shared_ptr<core::PerMessageDeflate> m_deflate;
     ClientTarget m_target;
     core::ClientHandshakeRequest m_request;
