@@ -408,13 +408,11 @@ void WsServerPrivate::complete(const WsHttpRequest &request, const core::Upgrade
     transport->flushWrites();
 
     transport->setReadBufferLimit(0);
-    socket->d->protocol = protocol;
-    socket->d->deflate = deflate;
-    socket->d->extensions = QString::fromLatin1(extensions);
     ++counters->connectionsAccepted;
     ++counters->connectionsOpen;
     connections->add(socket, host);
-    socket->d->attach(transport, head, core::Role::Server, socketContextFor(host->thread()));
+    socket->d->attach({transport, head, core::Role::Server, protocol, QString::fromLatin1(extensions), deflate},
+                      socketContextFor(host->thread()));
     qCDebug(lcServer) << "connection open from" << socket->peerAddress() << request.target;
     callback(socket, request);
 }

@@ -78,9 +78,13 @@ const WsConnectionOptions &WsSocketPrivate::limits() const
     return context ? context->limits : defaults;
 }
 
-void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArray &head, core::Role role,
-                             std::shared_ptr<const SocketContext> newContext, const core::MaskGenerator &generateMask)
+void WsSocketPrivate::attach(const transport::Upgrade &upgrade, std::shared_ptr<const SocketContext> newContext,
+                             const core::MaskGenerator &generateMask)
 {
+    const core::Role role = upgrade.role;
+    protocol = upgrade.protocol;
+    extensions = upgrade.extensions;
+    deflate = upgrade.deflate;
     context = std::move(newContext);
     const WsConnectionOptions &options = context->limits;
     core::ConnectionOptions connectionOptions;
@@ -104,12 +108,12 @@ void WsSocketPrivate::attach(transport::Transport *newTransport, const QByteArra
     writesWatched = false;
 
     // As ws: a socket error closes the connection (1006) without an error event.
-    transport = newTransport;
+    transport = upgrade.transport;
     transport->setParent(q);
     transport->setListener(this);
     updateReading();
 
-    if (!head.isEmpty()) {
+    if (const QByteArray &head = upgrade.head; !head.isEmpty()) {
         connection->receiveData(head.constData(), head.size());
         traffic().wireReceived(head.size());
     }
@@ -844,17 +848,11 @@ WsError WsSocketPrivate::openConnection(const QUrl &target, const QStringList &p
                          Q_EMIT q->redirected(newUrl, request);
                      });
     QObject::connect(handshake, &transport::ClientHandshake::succeeded, q,
-                     [this, options](transport::Transport *transport, const WsHttpResponse &response,
-                                     const QByteArray &head, const core::ClientHandshakeResult &result,
-                                     const std::shared_ptr<core::PerMessageDeflate> &negotiated) {
+                     [this, options](const transport::Upgrade &upgrade) {
                          handshake->deleteLater();
                          handshake = nullptr;
-                         protocol = QString::fromUtf8(result.protocol);
-                         deflate = negotiated;
-                         if (negotiated)
-                             extensions = QString::fromLatin1(response.headers.combinedValue("Sec-WebSocket-Extensions"));
                          auto context = std::make_shared<const SocketContext>(SocketContext{options, {}, {}, {}});
-                         attach(transport, head, core::Role::Client, std::move(context), options.generateMask);
+                         attach(upgrade, std::move(context), options.generateMask);
                      });
     QObject::connect(handshake, &transport::ClientHandshake::failed, q, [this](const WsError &error) {
         handshake->deleteLater();

@@ -6,6 +6,7 @@
 #include "transport/timerwheel.h"
 #include "transport/trafficmeter.h"
 #include "transport/transport.h"
+#include "transport/upgrade.h"
 
 #include <wsqt/wssocket.h>
 
@@ -47,9 +48,8 @@ public:
     void transportWritten() override { onBytesWritten(); }
 
 
-    // Starts the connection on a transport whose opening handshake is done.
-    void attach(wsqt::transport::Transport *transport, const QByteArray &head,
-                wsqt::core::Role role, std::shared_ptr<const SocketContext> context,
+    // Starts the connection on what its opening handshake settled.
+    void attach(const wsqt::transport::Upgrade &upgrade, std::shared_ptr<const SocketContext> context,
                 const wsqt::core::MaskGenerator &generateMask = {});
     // The context's options; the defaults before the connection is attached.
     const WsConnectionOptions &limits() const;

@@ -324,7 +324,9 @@ void ClientHandshake::handleUpgrade(const QByteArray &rest)
         fail(error);
         return;
     }
-    std::shared_ptr<core::PerMessageDeflate> deflate;
+    Upgrade upgrade;
+    upgrade.role = core::Role::Client;
+    upgrade.protocol = QString::fromUtf8(result.protocol);
     if (!result.extensions.isEmpty()) {
         // Only the first configuration counts, as in ws.
         QString reason;
@@ -333,7 +335,8 @@ void ClientHandshake::handleUpgrade(const QByteArray &rest)
             fail(WsError(WsError::HandshakeFailed, QStringLiteral("Invalid Sec-WebSocket-Extensions header")));
             return;
         }
-        deflate = m_deflate;
+        upgrade.deflate = m_deflate;
+        upgrade.extensions = QString::fromLatin1(response.headers.combinedValue("Sec-WebSocket-Extensions"));
     }
     m_done = true;
     m_timeout.stop();
@@ -342,9 +345,9 @@ void ClientHandshake::handleUpgrade(const QByteArray &rest)
     transport->disconnect(this);
     transport->device()->disconnect(this);
     transport->setParent(nullptr);
-    QByteArray head = rest;
-    transport = leanTransportFor(transport, &head);
-    Q_EMIT succeeded(transport, response, head, result, deflate);
+    upgrade.head = rest;
+    upgrade.transport = leanTransportFor(transport, &upgrade.head);
+    Q_EMIT succeeded(upgrade);
 }
 
 Transport *ClientHandshake::leanTransportFor(Transport *transport, QByteArray *head) const

@@ -8,6 +8,7 @@
 #include "timerwheel.h"
 #include "core/http.h"
 #include "core/permessagedeflate.h"
+#include "upgrade.h"
 
 #include <wsqt/wserror.h>
 #include <wsqt/wshttp.h>
@@ -67,11 +68,9 @@ Q_SIGNALS:
     void sslErrors(const QList<QSslError> &errors);
     void redirected(const QUrl &url, const WsHttpRequest &request);
     void unexpectedResponse(const WsHttpResponse &response);
-    // Hands over the transport (now owned by the receiver of this signal),
-    // and permessage-deflate where it was negotiated.
-    void succeeded(wsqt::transport::Transport *transport, const WsHttpResponse &response,
-                   const QByteArray &head, const core::ClientHandshakeResult &result,
-                   const std::shared_ptr<core::PerMessageDeflate> &deflate);
+    // Hands over the connection: the transport is now owned by the receiver
+    // of this signal.
+    void succeeded(const wsqt::transport::Upgrade &upgrade);
     void failed(const WsError &error);
 
 private:
