@@ -10,7 +10,7 @@ packages=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-declarative-dev libs
 if [ "$purpose" = test ]; then
     packages+=(qml6-module-qttest qt6-httpserver-dev qt6-websockets-dev python3 python3-websockets
                openssl clang libclang-rt-14-dev libbenchmark-dev tinyproxy dante-server microsocks chromium
-               iproute2 nftables)
+               iproute2 nftables doxygen)
     command -v node >/dev/null 2>&1 || packages+=(nodejs)
     command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
