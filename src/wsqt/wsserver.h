@@ -6,6 +6,7 @@
 #include <wsqt/wserror.h>
 #include <wsqt/wshttp.h>
 #include <wsqt/wsoptions.h>
+#include <wsqt/wssocket.h>
 #include <wsqt/wsstatistics.h>
 
 #include <QtCore/qlist.h>
@@ -16,7 +17,6 @@
 #include <memory>
 
 class QIODevice;
-class WsSocket;
 class WsServerPrivate;
 
 /// Where a server listens: ws's server.address().
@@ -84,6 +84,13 @@ public:
     /// server is let go; open connections stay. `callback` runs at closed(),
     /// with an error when the server was not running.
     void close(std::function<void(const WsError &error)> callback = {});
+    /// \overload
+    /// The callback runs in `context`'s thread, and not at all once `context` is destroyed.
+    template<typename Functor>
+    void close(const QObject *context, Functor &&callback)
+    {
+        close(WsSocket::bindCallback(context, std::forward<Functor>(callback)));
+    }
 
     /// Completes an upgrade request read elsewhere (noServer mode: from
     /// QHttpServer or the application's own HTTP code). Takes ownership of

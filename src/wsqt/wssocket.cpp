@@ -16,6 +16,7 @@
 #include <QtCore/qmetaobject.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qpromise.h>
+#include <QtCore/qthread.h>
 
 using namespace wsqt;
 
@@ -985,6 +986,22 @@ WsError WsSocket::sendText(const QString &text, Callback callback)
 WsError WsSocket::sendBinary(const QByteArray &data, Callback callback)
 {
     return send(data, WsSendOptions(), std::move(callback));
+}
+
+WsSocket::Callback WsSocket::bindCallback(const QObject *context, Callback callback)
+{
+    if (!context || !callback)
+        return callback;
+    QPointer<QObject> guard(const_cast<QObject *>(context));
+    return [guard, callback = std::move(callback)](const WsError &error) {
+        QObject *receiver = guard.data();
+        if (!receiver)
+            return;
+        if (receiver->thread() == QThread::currentThread())
+            callback(error);
+        else
+            QMetaObject::invokeMethod(receiver, [callback, error] { callback(error); }, Qt::QueuedConnection);
+    };
 }
 
 WsError WsSocket::ping(const QByteArray &data, Callback callback)

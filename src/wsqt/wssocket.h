@@ -156,6 +156,55 @@ public:
     /// With the masking given.
     WsError pong(const QByteArray &data, Masking masking, Callback callback = {});
 
+    /// `callback` tied to `context`, as a Qt connection's functor is to its
+    /// context object: it runs in the context's thread, and not at all once
+    /// the context is destroyed. A null context leaves it untied.
+    static Callback bindCallback(const QObject *context, Callback callback);
+
+    /// \overload
+    /// The callback runs in `context`'s thread, and not at all once `context` is destroyed.
+    template<typename Functor>
+    WsError send(const QByteArray &data, const WsSendOptions &options, const QObject *context, Functor &&callback)
+    {
+        return send(data, options, bindCallback(context, std::forward<Functor>(callback)));
+    }
+    /// \overload
+    /// The callback runs in `context`'s thread, and not at all once `context` is destroyed.
+    template<typename Functor>
+    SendStatus trySend(const QByteArray &data, const WsSendOptions &options, const QObject *context,
+                       Functor &&callback)
+    {
+        return trySend(data, options, bindCallback(context, std::forward<Functor>(callback)));
+    }
+    /// \overload
+    /// The callback runs in `context`'s thread, and not at all once `context` is destroyed.
+    template<typename Functor>
+    WsError sendText(const QString &text, const QObject *context, Functor &&callback)
+    {
+        return sendText(text, bindCallback(context, std::forward<Functor>(callback)));
+    }
+    /// \overload
+    /// The callback runs in `context`'s thread, and not at all once `context` is destroyed.
+    template<typename Functor>
+    WsError sendBinary(const QByteArray &data, const QObject *context, Functor &&callback)
+    {
+        return sendBinary(data, bindCallback(context, std::forward<Functor>(callback)));
+    }
+    /// \overload
+    /// The callback runs in `context`'s thread, and not at all once `context` is destroyed.
+    template<typename Functor>
+    WsError ping(const QByteArray &data, const QObject *context, Functor &&callback)
+    {
+        return ping(data, bindCallback(context, std::forward<Functor>(callback)));
+    }
+    /// \overload
+    /// The callback runs in `context`'s thread, and not at all once `context` is destroyed.
+    template<typename Functor>
+    WsError pong(const QByteArray &data, const QObject *context, Functor &&callback)
+    {
+        return pong(data, bindCallback(context, std::forward<Functor>(callback)));
+    }
+
     /// Starts the closing handshake; `code` 0 sends a close frame without a
     /// code. Refuses a code ws refuses and a reason over 123 bytes.
     WsError close(int code = 0, const QByteArray &reason = {});

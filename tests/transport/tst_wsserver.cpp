@@ -182,6 +182,7 @@ private Q_SLOTS:
 
     // Methods
     void closeInternalServer();
+    void closeCallbackWithContext();
     void closeWhenNotRunning();
     void externalServer();
     void externalServerCloseWithoutTracking();
@@ -1125,6 +1126,28 @@ void TestWsServer::closeInternalServer()
     QCOMPARE(results.size(), 1);
     QCOMPARE(results.first().code(), WsError::NoError);
     QVERIFY(server->clients().isEmpty());
+}
+
+void TestWsServer::closeCallbackWithContext()
+{
+    // A context that lives: the callback runs at closed().
+    const std::unique_ptr<WsServer> first = echoServer();
+    QSignalSpy firstClosed(first.get(), &WsServer::closed);
+    QObject living;
+    QList<WsError> results;
+    first->close(&living, [&](const WsError &error) { results.append(error); });
+    QVERIFY(firstClosed.wait(kWaitMs));
+    QCOMPARE(results, QList<WsError>{WsError()});
+
+    // A context destroyed before closed(): the callback never runs.
+    const std::unique_ptr<WsServer> second = echoServer();
+    QSignalSpy secondClosed(second.get(), &WsServer::closed);
+    auto *dying = new QObject;
+    int dyingCalls = 0;
+    second->close(dying, [&](const WsError &) { ++dyingCalls; });
+    delete dying;
+    QVERIFY(secondClosed.wait(kWaitMs));
+    QCOMPARE(dyingCalls, 0);
 }
 
 void TestWsServer::closeWhenNotRunning()

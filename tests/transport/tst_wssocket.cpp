@@ -14,6 +14,7 @@
 #include <QtCore/qpointer.h>
 #include <QtCore/qrandom.h>
 #include <QtCore/qtemporarydir.h>
+#include <QtCore/qthread.h>
 #include <QtNetwork/qlocalserver.h>
 #include <QtNetwork/qlocalsocket.h>
 #include <QtNetwork/qtcpserver.h>
@@ -21,6 +22,7 @@
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
+#include <atomic>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -604,6 +606,7 @@ private slots:
     void sendKinds_data();
     void sendKinds();
     void sendCallback();
+    void callbackWithContext();
     void callbackAfterUnwatchedWrites();
     void bufferedAmount_data();
     void bufferedAmount();
@@ -1741,6 +1744,41 @@ void tst_WsSocket::sendCallback()
     QCOMPARE(client.ping("p", [&](const WsError &error) { pingCalls.append(error); }), WsError());
     QCOMPARE(pingCalls.size(), 0);
     QTRY_COMPARE(pingCalls, QList<WsError>{WsError()});
+}
+
+void tst_WsSocket::callbackWithContext()
+{
+    ServerPeer peer;
+    WsSocket client;
+    QVERIFY(connectTo(peer, client));
+    EventLog serverLog(peer.socket());
+
+    // A context that lives: called, in the context's thread, once written.
+    QObject living;
+    QList<WsError> livingCalls;
+    QCOMPARE(client.send(pattern(1000), {}, &living, [&](const WsError &error) { livingCalls.append(error); }),
+             WsError());
+    // A context destroyed before the frame is written: the data still goes,
+    // the callback never runs.
+    auto *dying = new QObject;
+    int dyingCalls = 0;
+    QCOMPARE(client.sendText(QStringLiteral("after"), dying, [&](const WsError &) { ++dyingCalls; }), WsError());
+    delete dying;
+    // A context in another thread: the callback runs there.
+    QThread other;
+    other.start();
+    QObject elsewhere;
+    elsewhere.moveToThread(&other);
+    std::atomic<QThread *> ranIn{nullptr};
+    QCOMPARE(client.ping("p", &elsewhere, [&](const WsError &) { ranIn = QThread::currentThread(); }), WsError());
+
+    QTRY_COMPARE(livingCalls, QList<WsError>{WsError()});
+    QTRY_COMPARE(ranIn.load(), &other);
+    QTRY_COMPARE(serverLog.messages.size(), 2);
+    QCOMPARE(serverLog.messages.last(), QByteArray("after"));
+    QCOMPARE(dyingCalls, 0);
+    other.quit();
+    QVERIFY(other.wait());
 }
 
 void tst_WsSocket::callbackAfterUnwatchedWrites()
