@@ -3,6 +3,7 @@
 // the payload and fragment limits; UTF-8 checked as the bytes come.
 
 #include "testsupport.h"
+#include "wireframe.h"
 
 #include <wsqt/core/receiver.h>
 
@@ -184,30 +185,9 @@ constexpr quint32 kKey = 0x9b1c00e7;
 
 QByteArray frame(quint8 b0, const QByteArray &payload, bool masked, quint32 key = kKey)
 {
-    QByteArray out(1, char(b0));
-    const quint64 length = quint64(payload.size());
-    const char maskBit = masked ? char(0x80) : 0;
-    int extended = 0;
-    if (length < 126) {
-        out += char(maskBit | char(length));
-    } else if (length <= 0xFFFF) {
-        out += char(maskBit | 126);
-        extended = 2;
-    } else {
-        out += char(maskBit | 127);
-        extended = 8;
-    }
-    for (int i = extended - 1; i >= 0; --i)
-        out += char(length >> (8 * i));
-    if (!masked)
-        return out + payload;
     const uchar keyBytes[4] = {uchar(key >> 24), uchar(key >> 16), uchar(key >> 8), uchar(key)};
-    out.append(reinterpret_cast<const char *>(keyBytes), 4);
-    const qsizetype start = out.size();
-    out += payload;
-    for (qsizetype i = 0; i < payload.size(); ++i)
-        out[start + i] = char(out[start + i] ^ keyBytes[i % 4]);
-    return out;
+    return wsqt::test::wireFrame(b0, payload,
+                                 masked ? QByteArray(reinterpret_cast<const char *>(keyBytes), 4) : QByteArray());
 }
 
 // A frame as the peer of `receiver` sends it: masked towards a server.

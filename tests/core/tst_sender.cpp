@@ -3,6 +3,7 @@
 // sharing large payloads), and a round trip through a Receiver.
 
 #include "testsupport.h"
+#include "wireframe.h"
 
 #include <wsqt/core/receiver.h>
 #include <wsqt/core/sender.h>
@@ -15,6 +16,7 @@
 
 using namespace wsqt::core;
 using wsqt::test::hex;
+using wsqt::test::wireFrame;
 
 namespace {
 
@@ -43,23 +45,6 @@ QByteArray xorWith(const QByteArray &payload, const QByteArray &key)
     return out;
 }
 
-// A frame encoded here, independently of the core's writer; masked when `key` is given.
-QByteArray wireFrame(quint8 b0, const QByteArray &payload, const QByteArray &key = {})
-{
-    QByteArray out(1, char(b0));
-    const quint64 length = quint64(payload.size());
-    const char maskBit = key.isEmpty() ? 0 : char(0x80);
-    int extended = 0;
-    if (length < 126) {
-        out += char(maskBit | char(length));
-    } else {
-        extended = length <= 0xFFFF ? 2 : 8;
-        out += char(maskBit | (extended == 2 ? 126 : 127));
-    }
-    for (int i = extended - 1; i >= 0; --i)
-        out += char(length >> (8 * i));
-    return key.isEmpty() ? out + payload : out + key + xorWith(payload, key);
-}
 
 QByteArray takeAll(Sender &sender)
 {

@@ -12,7 +12,7 @@
 #include "descriptors.h"
 #include "peerdeflate.h"
 #include "scriptedpeer.h"
-#include "transport/serverpeers.h"
+#include "serverpeers.h"
 #include "waitfor.h"
 
 #include <wsqt/wsserver.h>

@@ -3,6 +3,7 @@
 
 #include "reachsupport.h"
 #include "sharedportserver.h"
+#include "wireframe.h"
 
 #include <QtCore/qelapsedtimer.h>
 #include <QtNetwork/qtcpsocket.h>
@@ -55,19 +56,6 @@ bool readAnswer(QTcpSocket *socket, HttpAnswer *answer)
         answer->body.truncate(length);
     }
     return true;
-}
-
-// A masked frame from a client, with a fixed key.
-QByteArray clientFrame(quint8 opcode, const QByteArray &payload)
-{
-    const QByteArray key = QByteArray::fromHex("a1b2c3d4");
-    QByteArray frame;
-    frame.append(char(0x80 | opcode));
-    frame.append(char(0x80 | payload.size()));   // payloads under 126 bytes
-    frame.append(key);
-    for (qsizetype i = 0; i < payload.size(); ++i)
-        frame.append(char(payload.at(i) ^ key.at(i % 4)));
-    return frame;
 }
 
 QByteArray upgradeRequest(const QByteArray &target, const QByteArray &upgrade = "websocket")
@@ -208,7 +196,7 @@ void tst_SharedPort::upgradeWithFrameInTheSameWrite()
     // The frame that follows the request head must reach the WebSocket.
     QTcpSocket raw;
     QVERIFY(connectRaw(&raw));
-    raw.write(upgradeRequest("/ws") + clientFrame(0x1, "early"));
+    raw.write(upgradeRequest("/ws") + wsqt::test::wireFrame(0x81, "early", wsqt::test::kFixedMaskKey));
 
     QByteArray received;
     QVERIFY(QTest::qWaitFor([&] {

@@ -198,7 +198,7 @@ private:
 
 } // namespace
 
-class TestHostile : public QObject
+class tst_Hostile : public QObject
 {
     Q_OBJECT
 
@@ -237,7 +237,7 @@ private Q_SLOTS:
     void dataAfterCloseFrame();
 };
 
-void TestHostile::initTestCase()
+void tst_Hostile::initTestCase()
 {
     qRegisterMetaType<WsSocket *>();
     qRegisterMetaType<WsError>();
@@ -246,7 +246,7 @@ void TestHostile::initTestCase()
 
 // ---- Opening handshake --------------------------------------------------------
 
-void TestHostile::stalledHandshake()
+void tst_Hostile::stalledHandshake()
 {
     WsServerOptions options;
     options.handshakeTimeout = 300;
@@ -270,7 +270,7 @@ void TestHostile::stalledHandshake()
     QVERIFY(echoes(port));
 }
 
-void TestHostile::trickledHandshake()
+void tst_Hostile::trickledHandshake()
 {
     WsServerOptions options;
     options.handshakeTimeout = 300;
@@ -299,7 +299,7 @@ void TestHostile::trickledHandshake()
     QVERIFY(echoes(port));
 }
 
-void TestHostile::oversizedHead_data()
+void tst_Hostile::oversizedHead_data()
 {
     QTest::addColumn<QByteArray>("request");
     QTest::addColumn<QByteArray>("answer");
@@ -328,7 +328,7 @@ void TestHostile::oversizedHead_data()
     QTest::newRow("a line with no LF") << startLine + QByteArray(100 * 1024, 'c') << kHeadTooLarge;
 }
 
-void TestHostile::oversizedHead()
+void tst_Hostile::oversizedHead()
 {
     QFETCH(QByteArray, request);
     QFETCH(QByteArray, answer);
@@ -346,7 +346,7 @@ void TestHostile::oversizedHead()
     QVERIFY(echoes(server->address().port));
 }
 
-void TestHostile::hostileHandshakeHeaders_data()
+void tst_Hostile::hostileHandshakeHeaders_data()
 {
     QTest::addColumn<QByteArray>("request");
     QTest::addColumn<QByteArray>("answer");        // the whole answer, or the head of a 101
@@ -387,7 +387,7 @@ void TestHostile::hostileHandshakeHeaders_data()
             << kInvalidExtensions;
 }
 
-void TestHostile::hostileHandshakeHeaders()
+void tst_Hostile::hostileHandshakeHeaders()
 {
     QFETCH(QByteArray, request);
     QFETCH(QByteArray, answer);
@@ -410,7 +410,7 @@ void TestHostile::hostileHandshakeHeaders()
     QVERIFY(echoes(server->address().port));
 }
 
-void TestHostile::rejectedClientKeepsSending_data()
+void tst_Hostile::rejectedClientKeepsSending_data()
 {
     QTest::addColumn<QByteArray>("request");
     QTest::addColumn<QByteArray>("answer");
@@ -424,7 +424,7 @@ void TestHostile::rejectedClientKeepsSending_data()
 // Once the server has answered a refused request it owes the client nothing:
 // as ws (which destroys the socket when the answer is flushed), it must not
 // keep the connection, nor buffer what the client goes on sending.
-void TestHostile::rejectedClientKeepsSending()
+void tst_Hostile::rejectedClientKeepsSending()
 {
     QFETCH(QByteArray, request);
     QFETCH(QByteArray, answer);
@@ -453,7 +453,7 @@ void TestHostile::rejectedClientKeepsSending()
 
 // While the application decides on a client, what the client sends waits
 // in bounded memory: the server stops reading and TCP pushes back.
-void TestHostile::floodDuringVerification()
+void tst_Hostile::floodDuringVerification()
 {
     VerifyDone pending;
     WsServerOptions options;
@@ -483,7 +483,7 @@ void TestHostile::floodDuringVerification()
 }
 
 // A paused connection reads no more than a bounded buffer, whatever arrives.
-void TestHostile::floodWhilePaused()
+void tst_Hostile::floodWhilePaused()
 {
     const std::unique_ptr<WsServer> server = echoServer();
     QList<QPointer<WsSocket>> serverSides;
@@ -519,7 +519,7 @@ void TestHostile::floodWhilePaused()
 
 // ---- Frames -------------------------------------------------------------------
 
-void TestHostile::oversizeFrameHeader_data()
+void tst_Hostile::oversizeFrameHeader_data()
 {
     QTest::addColumn<QByteArray>("header");
 
@@ -529,7 +529,7 @@ void TestHostile::oversizeFrameHeader_data()
     QTest::newRow("64-bit length") << QByteArray::fromHex("82ff000000000000040137fa213d");
 }
 
-void TestHostile::oversizeFrameHeader()
+void tst_Hostile::oversizeFrameHeader()
 {
     QFETCH(QByteArray, header);
 
@@ -555,7 +555,7 @@ void TestHostile::oversizeFrameHeader()
     QVERIFY(echoes(server->address().port));
 }
 
-void TestHostile::fragmentFlood_data()
+void tst_Hostile::fragmentFlood_data()
 {
     QTest::addColumn<int>("count");
     QTest::addColumn<QByteArray>("payload");
@@ -566,7 +566,7 @@ void TestHostile::fragmentFlood_data()
     QTest::newRow("131 072 one-byte fragments") << 131072 << QByteArray("f") << false;
 }
 
-void TestHostile::fragmentFlood()
+void tst_Hostile::fragmentFlood()
 {
     QFETCH(int, count);
     QFETCH(QByteArray, payload);
@@ -607,7 +607,7 @@ void TestHostile::fragmentFlood()
     QVERIFY(echoes(server->address().port));
 }
 
-void TestHostile::unfinishedMessageNearLimit()
+void tst_Hostile::unfinishedMessageNearLimit()
 {
     WsServerOptions options;
     options.maxPayload = kMiB;
@@ -641,7 +641,7 @@ void TestHostile::unfinishedMessageNearLimit()
     QVERIFY(messages.isEmpty());
 }
 
-void TestHostile::protocolViolations_data()
+void tst_Hostile::protocolViolations_data()
 {
     QTest::addColumn<QByteArray>("bytes");
     QTest::addColumn<QByteArray>("close");
@@ -695,7 +695,7 @@ void TestHostile::protocolViolations_data()
                                  << WsError::UnsupportedDataPayloadLength << tooLong;
 }
 
-void TestHostile::protocolViolations()
+void tst_Hostile::protocolViolations()
 {
     QFETCH(QByteArray, bytes);
     QFETCH(QByteArray, close);
@@ -732,7 +732,7 @@ void TestHostile::protocolViolations()
     QVERIFY(echoes(server->address().port));
 }
 
-void TestHostile::compressedHostile_data()
+void tst_Hostile::compressedHostile_data()
 {
     QTest::addColumn<QByteArray>("payload");
     QTest::addColumn<WsError::Code>("code");
@@ -747,7 +747,7 @@ void TestHostile::compressedHostile_data()
 
 // permessage-deflate data stops at maxPayload however well it compresses,
 // and bad data is refused.
-void TestHostile::compressedHostile()
+void tst_Hostile::compressedHostile()
 {
     QFETCH(QByteArray, payload);
     QFETCH(WsError::Code, code);
@@ -781,7 +781,7 @@ void TestHostile::compressedHostile()
 
 // ---- The connection -------------------------------------------------------------
 
-void TestHostile::slowReader()
+void tst_Hostile::slowReader()
 {
     const std::unique_ptr<WsServer> server = echoServer();
     Accepted accepted(server.get());
@@ -824,7 +824,7 @@ void TestHostile::slowReader()
         QVERIFY(!error.isError());
 }
 
-void TestHostile::disconnectMidHandshake_data()
+void tst_Hostile::disconnectMidHandshake_data()
 {
     QTest::addColumn<QByteArray>("request");
     QTest::addColumn<bool>("verifyLater");
@@ -834,7 +834,7 @@ void TestHostile::disconnectMidHandshake_data()
     QTest::newRow("during verification") << upgradeRequest() << true;
 }
 
-void TestHostile::disconnectMidHandshake()
+void tst_Hostile::disconnectMidHandshake()
 {
     QFETCH(QByteArray, request);
     QFETCH(bool, verifyLater);
@@ -861,7 +861,7 @@ void TestHostile::disconnectMidHandshake()
     QVERIFY(echoes(server->address().port));
 }
 
-void TestHostile::disconnectMidMessage()
+void tst_Hostile::disconnectMidMessage()
 {
     const std::unique_ptr<WsServer> server = echoServer();
     Accepted accepted(server.get());
@@ -885,7 +885,7 @@ void TestHostile::disconnectMidMessage()
 }
 
 // The server's close timer ends a connection whose peer never answers its close frame.
-void TestHostile::peerNeverAnswersClose()
+void tst_Hostile::peerNeverAnswersClose()
 {
     WsServerOptions options;
     options.closeTimeout = 300;
@@ -911,7 +911,7 @@ void TestHostile::peerNeverAnswersClose()
 }
 
 // After a close frame nothing is parsed nor kept, however much follows.
-void TestHostile::dataAfterCloseFrame()
+void tst_Hostile::dataAfterCloseFrame()
 {
     WsServerOptions options;
     options.closeTimeout = 300;
@@ -943,6 +943,6 @@ void TestHostile::dataAfterCloseFrame()
     QVERIFY(echoes(server->address().port));
 }
 
-QTEST_MAIN(TestHostile)
+QTEST_MAIN(tst_Hostile)
 
 #include "tst_hostile.moc"

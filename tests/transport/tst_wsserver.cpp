@@ -134,7 +134,7 @@ public:
 
 } // namespace
 
-class TestWsServer : public QObject
+class tst_WsServer : public QObject
 {
     Q_OBJECT
 
@@ -205,7 +205,7 @@ private Q_SLOTS:
     void serverDestroyedWithOpenConnections();
 };
 
-void TestWsServer::initTestCase()
+void tst_WsServer::initTestCase()
 {
     qRegisterMetaType<WsSocket *>();
     qRegisterMetaType<WsError>();
@@ -215,7 +215,7 @@ void TestWsServer::initTestCase()
 
 // ---- Options ----------------------------------------------------------------
 
-void TestWsServer::modes_data()
+void tst_WsServer::modes_data()
 {
     QTest::addColumn<bool>("port");
     QTest::addColumn<bool>("server");
@@ -232,7 +232,7 @@ void TestWsServer::modes_data()
     QTest::newRow("all three") << true << true << true << false;
 }
 
-void TestWsServer::modes()
+void tst_WsServer::modes()
 {
     QFETCH(bool, port);
     QFETCH(bool, server);
@@ -270,7 +270,7 @@ void TestWsServer::modes()
         QVERIFY(wss.address().isNull());
 }
 
-void TestWsServer::portZeroPicksAFreePort()
+void tst_WsServer::portZeroPicksAFreePort()
 {
     WsServer server(localOptions());
     QSignalSpy listening(&server, &WsServer::listening);
@@ -290,7 +290,7 @@ void TestWsServer::portZeroPicksAFreePort()
     QVERIFY(client.connectAndUpgrade(address.port));
 }
 
-void TestWsServer::portInUse()
+void tst_WsServer::portInUse()
 {
     WsServer first(localOptions());
     QVERIFY(first.isListening());
@@ -310,7 +310,7 @@ void TestWsServer::portInUse()
     QVERIFY(first.isListening());
 }
 
-void TestWsServer::host_data()
+void tst_WsServer::host_data()
 {
     QTest::addColumn<QHostAddress>("host");
     QTest::addColumn<QString>("family");
@@ -319,7 +319,7 @@ void TestWsServer::host_data()
     QTest::newRow("IPv6 loopback") << QHostAddress(QHostAddress::LocalHostIPv6) << QStringLiteral("IPv6");
 }
 
-void TestWsServer::host()
+void tst_WsServer::host()
 {
     QFETCH(QHostAddress, host);
     QFETCH(QString, family);
@@ -346,7 +346,7 @@ void TestWsServer::host()
     QCOMPARE(client.peerAddress(), host);
 }
 
-void TestWsServer::backlog()
+void tst_WsServer::backlog()
 {
     WsServerOptions options;
     options.backlog = 2;
@@ -357,7 +357,7 @@ void TestWsServer::backlog()
         QVERIFY(echoes(server->address().port));
 }
 
-void TestWsServer::leanTransportOption_data()
+void tst_WsServer::leanTransportOption_data()
 {
     QTest::addColumn<bool>("serverLean");
     QTest::addColumn<bool>("clientLean");
@@ -371,7 +371,7 @@ void TestWsServer::leanTransportOption_data()
 // The option picks the transport of each end; WSQT_NO_LEAN_TRANSPORT (the
 // *_qtcpsocket runs) keeps QTcpSocket whatever it says. A connection on
 // QTcpSocket holds one; a lean one holds none.
-void TestWsServer::leanTransportOption()
+void tst_WsServer::leanTransportOption()
 {
     QFETCH(bool, serverLean);
     QFETCH(bool, clientLean);
@@ -397,7 +397,7 @@ void TestWsServer::leanTransportOption()
     QCOMPARE(messages.first().first().toByteArray(), QByteArray("over either"));
 }
 
-void TestWsServer::path_data()
+void tst_WsServer::path_data()
 {
     QTest::addColumn<QByteArray>("target");
     QTest::addColumn<bool>("handled");
@@ -412,7 +412,7 @@ void TestWsServer::path_data()
     QTest::newRow("percent-encoded") << QByteArray("/ch%61t") << false;
 }
 
-void TestWsServer::path()
+void tst_WsServer::path()
 {
     QFETCH(QByteArray, target);
     QFETCH(bool, handled);
@@ -435,14 +435,14 @@ void TestWsServer::path()
     }
 }
 
-void TestWsServer::clientTracking_data()
+void tst_WsServer::clientTracking_data()
 {
     QTest::addColumn<bool>("tracking");
     QTest::newRow("on") << true;
     QTest::newRow("off") << false;
 }
 
-void TestWsServer::clientTracking()
+void tst_WsServer::clientTracking()
 {
     QFETCH(bool, tracking);
 
@@ -473,7 +473,7 @@ void TestWsServer::clientTracking()
     QCOMPARE(server->clients().first(), secondServerSide);
 }
 
-void TestWsServer::maxPayload()
+void tst_WsServer::maxPayload()
 {
     WsServerOptions options;
     options.maxPayload = 100;
@@ -508,7 +508,7 @@ void TestWsServer::maxPayload()
     QCOMPARE(messages.size(), 1);
 }
 
-void TestWsServer::skipUtf8Validation_data()
+void tst_WsServer::skipUtf8Validation_data()
 {
     QTest::addColumn<bool>("skip");
     QTest::addColumn<QByteArray>("payload");
@@ -522,7 +522,7 @@ void TestWsServer::skipUtf8Validation_data()
     QTest::newRow("skipped, surrogate") << true << surrogate << frame(0x81, surrogate, false);
 }
 
-void TestWsServer::skipUtf8Validation()
+void tst_WsServer::skipUtf8Validation()
 {
     QFETCH(bool, skip);
     QFETCH(QByteArray, payload);
@@ -539,7 +539,7 @@ void TestWsServer::skipUtf8Validation()
     QCOMPARE(reply.raw, answer);
 }
 
-void TestWsServer::handleProtocols_data()
+void tst_WsServer::handleProtocols_data()
 {
     QTest::addColumn<Headers>("offer");
     QTest::addColumn<bool>("withHandler");
@@ -568,7 +568,7 @@ void TestWsServer::handleProtocols_data()
                                       << QByteArray("two");
 }
 
-void TestWsServer::handleProtocols()
+void tst_WsServer::handleProtocols()
 {
     QFETCH(Headers, offer);
     QFETCH(bool, withHandler);
@@ -609,7 +609,7 @@ void TestWsServer::handleProtocols()
     QCOMPARE(serverSide->protocol(), QString::fromLatin1(answered));
 }
 
-void TestWsServer::protocolSeenByBothSides()
+void tst_WsServer::protocolSeenByBothSides()
 {
     WsServerOptions options;
     options.handleProtocols = [](const QStringList &protocols, const WsHttpRequest &) { return protocols.last(); };
@@ -625,7 +625,7 @@ void TestWsServer::protocolSeenByBothSides()
     QCOMPARE(serverSide->protocol(), QStringLiteral("b"));
 }
 
-void TestWsServer::verifyClientInfo_data()
+void tst_WsServer::verifyClientInfo_data()
 {
     QTest::addColumn<Headers>("changes");
     QTest::addColumn<QString>("origin");
@@ -641,7 +641,7 @@ void TestWsServer::verifyClientInfo_data()
             << Headers{{"Sec-WebSocket-Origin", "http://old.example"}, {"X-Token", "t1"}} << QString();
 }
 
-void TestWsServer::verifyClientInfo()
+void tst_WsServer::verifyClientInfo()
 {
     QFETCH(Headers, changes);
     QFETCH(QString, origin);
@@ -668,7 +668,7 @@ void TestWsServer::verifyClientInfo()
     QCOMPARE(info.peerPort, client.socket()->localPort());
 }
 
-void TestWsServer::verifyClientRefuses()
+void tst_WsServer::verifyClientRefuses()
 {
     int calls = 0;
     WsServerOptions options;
@@ -687,7 +687,7 @@ void TestWsServer::verifyClientRefuses()
     QVERIFY(connections.isEmpty());
 }
 
-void TestWsServer::verifyClientAsync_data()
+void tst_WsServer::verifyClientAsync_data()
 {
     QTest::addColumn<bool>("accept");
     QTest::addColumn<int>("code");
@@ -716,7 +716,7 @@ void TestWsServer::verifyClientAsync_data()
                           "Content-Length: 5\r\n\r\ncaf\xc3\xa9");
 }
 
-void TestWsServer::verifyClientAsync()
+void tst_WsServer::verifyClientAsync()
 {
     QFETCH(bool, accept);
     QFETCH(int, code);
@@ -769,7 +769,7 @@ void TestWsServer::verifyClientAsync()
     QCOMPARE(syncCalls, 0);
 }
 
-void TestWsServer::verifyClientAsyncAfterClose()
+void tst_WsServer::verifyClientAsyncAfterClose()
 {
     std::function<void(const WsVerifyClientResult &)> pending;
     WsServerOptions options;
@@ -791,7 +791,7 @@ void TestWsServer::verifyClientAsyncAfterClose()
     QVERIFY(connections.isEmpty());
 }
 
-void TestWsServer::webSocketFactory()
+void tst_WsServer::webSocketFactory()
 {
     int made = 0;
     WsServerOptions options;
@@ -813,7 +813,7 @@ void TestWsServer::webSocketFactory()
     QCOMPARE(made, 1);
 }
 
-void TestWsServer::handshakeTimeout()
+void tst_WsServer::handshakeTimeout()
 {
     WsServerOptions options;
     options.handshakeTimeout = 300;
@@ -842,7 +842,7 @@ void TestWsServer::handshakeTimeout()
 
 // ---- Signals ----------------------------------------------------------------
 
-void TestWsServer::newConnection()
+void tst_WsServer::newConnection()
 {
     const std::unique_ptr<WsServer> server = echoServer();
     QSignalSpy connections(server.get(), &WsServer::newConnection);
@@ -869,7 +869,7 @@ void TestWsServer::newConnection()
     QVERIFY(serverSide->url().isEmpty());
 }
 
-void TestWsServer::headersPrepared()
+void tst_WsServer::headersPrepared()
 {
     QList<QByteArray> seenLines;
     QByteArray seenTarget;
@@ -903,7 +903,7 @@ void TestWsServer::headersPrepared()
     QTRY_COMPARE_WITH_TIMEOUT(reportedLines, seenLines + QList<QByteArray>{"X-Extra: 1"}, kWaitMs);
 }
 
-void TestWsServer::plainRequestGets426_data()
+void tst_WsServer::plainRequestGets426_data()
 {
     QTest::addColumn<QByteArray>("request");
 
@@ -914,7 +914,7 @@ void TestWsServer::plainRequestGets426_data()
     QTest::newRow("Connection: Upgrade without Upgrade") << upgradeRequest("/", {{"Upgrade", QByteArray()}});
 }
 
-void TestWsServer::plainRequestGets426()
+void tst_WsServer::plainRequestGets426()
 {
     QFETCH(QByteArray, request);
 
@@ -929,7 +929,7 @@ void TestWsServer::plainRequestGets426()
     QCOMPARE(answer.mid(end + 4), QByteArray("Upgrade Required"));
 }
 
-void TestWsServer::handshakeAnswers_data()
+void tst_WsServer::handshakeAnswers_data()
 {
     QTest::addColumn<QByteArray>("request");
     QTest::addColumn<QByteArray>("answer");
@@ -991,7 +991,7 @@ void TestWsServer::handshakeAnswers_data()
             << upgradeRequest("/ws", {{"Sec-WebSocket-Extensions", "permessage-deflate;"}}) << kInvalidExtensions;
 }
 
-void TestWsServer::handshakeAnswers()
+void tst_WsServer::handshakeAnswers()
 {
     QFETCH(QByteArray, request);
     QFETCH(QByteArray, answer);
@@ -1014,7 +1014,7 @@ void TestWsServer::handshakeAnswers()
     }
 }
 
-void TestWsServer::handleClientError_data()
+void tst_WsServer::handleClientError_data()
 {
     QTest::addColumn<QByteArray>("request");
     QTest::addColumn<QString>("message");           // empty: the callback is not called
@@ -1038,7 +1038,7 @@ void TestWsServer::handleClientError_data()
     QTest::newRow("verifyClient") << upgradeRequest("/ws", {{"X-Refuse", "1"}}) << QString() << kUnauthorized;
 }
 
-void TestWsServer::handleClientError()
+void tst_WsServer::handleClientError()
 {
     QFETCH(QByteArray, request);
     QFETCH(QString, message);
@@ -1089,7 +1089,7 @@ void TestWsServer::handleClientError()
 
 // ---- Methods ----------------------------------------------------------------
 
-void TestWsServer::closeInternalServer()
+void tst_WsServer::closeInternalServer()
 {
     const std::unique_ptr<WsServer> server = echoServer();
     QSignalSpy closed(server.get(), &WsServer::closed);
@@ -1128,7 +1128,7 @@ void TestWsServer::closeInternalServer()
     QVERIFY(server->clients().isEmpty());
 }
 
-void TestWsServer::closeCallbackWithContext()
+void tst_WsServer::closeCallbackWithContext()
 {
     // A context that lives: the callback runs at closed().
     const std::unique_ptr<WsServer> first = echoServer();
@@ -1150,7 +1150,7 @@ void TestWsServer::closeCallbackWithContext()
     QCOMPARE(dyingCalls, 0);
 }
 
-void TestWsServer::closeWhenNotRunning()
+void tst_WsServer::closeWhenNotRunning()
 {
     const std::unique_ptr<WsServer> server = echoServer();
     QSignalSpy closed(server.get(), &WsServer::closed);
@@ -1178,7 +1178,7 @@ void TestWsServer::closeWhenNotRunning()
     QCOMPARE(invalidResults.first().message(), QStringLiteral("The server is not running"));
 }
 
-void TestWsServer::externalServer()
+void tst_WsServer::externalServer()
 {
     QTcpServer tcp;
     QVERIFY(tcp.listen(QHostAddress::LocalHost, 0));
@@ -1212,7 +1212,7 @@ void TestWsServer::externalServer()
     QVERIFY(tcp.isListening());
 }
 
-void TestWsServer::externalServerCloseWithoutTracking()
+void tst_WsServer::externalServerCloseWithoutTracking()
 {
     QTcpServer tcp;
     QVERIFY(tcp.listen(QHostAddress::LocalHost, 0));
@@ -1235,7 +1235,7 @@ void TestWsServer::externalServerCloseWithoutTracking()
     QVERIFY(messages.wait(kWaitMs));
 }
 
-void TestWsServer::noServerHandleUpgrade()
+void tst_WsServer::noServerHandleUpgrade()
 {
     WsServerOptions options;
     options.noServer = true;
@@ -1271,7 +1271,7 @@ void TestWsServer::noServerHandleUpgrade()
     QCOMPARE(requests.size(), 1);
 }
 
-void TestWsServer::noServerHeadCarriesFirstFrame()
+void tst_WsServer::noServerHeadCarriesFirstFrame()
 {
     WsServerOptions options;
     options.noServer = true;
@@ -1296,7 +1296,7 @@ void TestWsServer::noServerHeadCarriesFirstFrame()
     QCOMPARE(messages, (QList<QByteArray>{"first", "second"}));
 }
 
-void TestWsServer::noServerAfterClose()
+void tst_WsServer::noServerAfterClose()
 {
     WsServerOptions options;
     options.noServer = true;
@@ -1311,7 +1311,7 @@ void TestWsServer::noServerAfterClose()
     QCOMPARE(calls, 0);
 }
 
-void TestWsServer::shouldHandleOverride_data()
+void tst_WsServer::shouldHandleOverride_data()
 {
     QTest::addColumn<QByteArray>("allow");
     QTest::addColumn<bool>("handled");
@@ -1320,7 +1320,7 @@ void TestWsServer::shouldHandleOverride_data()
     QTest::newRow("refused") << QByteArray("no") << false;
 }
 
-void TestWsServer::shouldHandleOverride()
+void tst_WsServer::shouldHandleOverride()
 {
     QFETCH(QByteArray, allow);
     QFETCH(bool, handled);
@@ -1344,7 +1344,7 @@ void TestWsServer::shouldHandleOverride()
 
 // ---- Server-side sockets ------------------------------------------------------
 
-void TestWsServer::echo_data()
+void tst_WsServer::echo_data()
 {
     QTest::addColumn<QByteArray>("message");
     QTest::addColumn<bool>("binary");
@@ -1360,7 +1360,7 @@ void TestWsServer::echo_data()
     QTest::newRow("4 MiB") << randomBytes(4 << 20) << true;
 }
 
-void TestWsServer::echo()
+void tst_WsServer::echo()
 {
     QFETCH(QByteArray, message);
     QFETCH(bool, binary);
@@ -1384,7 +1384,7 @@ void TestWsServer::echo()
     QCOMPARE(messages.first().at(1).toBool(), binary);
 }
 
-void TestWsServer::serverInitiatedClose()
+void tst_WsServer::serverInitiatedClose()
 {
     const std::unique_ptr<WsServer> server = echoServer();
     QSignalSpy connections(server.get(), &WsServer::newConnection);
@@ -1406,7 +1406,7 @@ void TestWsServer::serverInitiatedClose()
     QCOMPARE(serverClosed.first().at(1).toByteArray(), QByteArray("x"));
 }
 
-void TestWsServer::serverPauseResume()
+void tst_WsServer::serverPauseResume()
 {
     const std::unique_ptr<WsServer> server = echoServer();
     QSignalSpy connections(server.get(), &WsServer::newConnection);
@@ -1433,7 +1433,7 @@ void TestWsServer::serverPauseResume()
         QCOMPARE(serverMessages.at(i).at(0).toByteArray(), QByteArray::number(i));
 }
 
-void TestWsServer::perMessageDeflate_data()
+void tst_WsServer::perMessageDeflate_data()
 {
     QTest::addColumn<QByteArray>("message");
     QTest::addColumn<bool>("binary");
@@ -1447,7 +1447,7 @@ void TestWsServer::perMessageDeflate_data()
     QTest::newRow("1 MiB random") << randomBytes(1 << 20) << true;
 }
 
-void TestWsServer::perMessageDeflate()
+void tst_WsServer::perMessageDeflate()
 {
     QFETCH(QByteArray, message);
     QFETCH(bool, binary);
@@ -1476,7 +1476,7 @@ void TestWsServer::perMessageDeflate()
     }
 }
 
-void TestWsServer::serverSocketDeletedAfterClose()
+void tst_WsServer::serverSocketDeletedAfterClose()
 {
     const std::unique_ptr<WsServer> server = echoServer();
     QSignalSpy connections(server.get(), &WsServer::newConnection);
@@ -1496,7 +1496,7 @@ void TestWsServer::serverSocketDeletedAfterClose()
 }
 
 // An application may delete a connection it was given: the server forgets it.
-void TestWsServer::applicationDeletesServerSocket()
+void tst_WsServer::applicationDeletesServerSocket()
 {
     const std::unique_ptr<WsServer> server = echoServer();
     QSignalSpy connections(server.get(), &WsServer::newConnection);
@@ -1520,7 +1520,7 @@ void TestWsServer::applicationDeletesServerSocket()
     QVERIFY(!results.first().isError());
 }
 
-void TestWsServer::framesInTheRequestPacket()
+void tst_WsServer::framesInTheRequestPacket()
 {
     const std::unique_ptr<WsServer> server = echoServer();
     RawClient client;
@@ -1537,7 +1537,7 @@ void TestWsServer::framesInTheRequestPacket()
     QCOMPARE(second.raw, QByteArray("\x82\x03two"));
 }
 
-void TestWsServer::serverDestroyedWithOpenConnections()
+void tst_WsServer::serverDestroyedWithOpenConnections()
 {
     auto server = echoServer();
     QSignalSpy connections(server.get(), &WsServer::newConnection);
@@ -1556,6 +1556,6 @@ void TestWsServer::serverDestroyedWithOpenConnections()
     QVERIFY(waitFor([&] { return midHandshake.isClosed(); }, kWaitMs));
 }
 
-QTEST_MAIN(TestWsServer)
+QTEST_MAIN(tst_WsServer)
 
 #include "tst_wsserver.moc"

@@ -8,6 +8,8 @@
 #include <wsqt/wsserver.h>
 #include <wsqt/wssocket.h>
 
+#include "wireframe.h"
+
 #include <QtCore/qcryptographichash.h>
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qmetaobject.h>
@@ -35,6 +37,8 @@ char *toString(const WsError &error)
                                    .arg(error.codeName(), error.message())
                                    .arg(error.closeCode()));
 }
+
+using wsqt::test::wireFrame;
 
 namespace {
 
@@ -140,30 +144,6 @@ struct Frame
     QByteArray payload;
 };
 
-// A frame with the shortest length encoding; masked with `key` when one is given.
-QByteArray frame(quint8 b0, const QByteArray &payload, const QByteArray &key = {})
-{
-    QByteArray out(1, char(b0));
-    const char maskBit = key.isEmpty() ? 0 : char(0x80);
-    const quint64 length = quint64(payload.size());
-    if (length < 126) {
-        out += char(maskBit | char(length));
-    } else if (length < 65536) {
-        out += char(maskBit | 126);
-        out += char(length >> 8);
-        out += char(length & 0xff);
-    } else {
-        out += char(maskBit | 127);
-        for (int shift = 56; shift >= 0; shift -= 8)
-            out += char((length >> shift) & 0xff);
-    }
-    if (key.isEmpty())
-        return out + payload;
-    out += key;
-    for (qsizetype i = 0; i < payload.size(); ++i)
-        out += char(payload[i] ^ key[i % 4]);
-    return out;
-}
 
 // The complete frames at the start of `bytes`.
 QList<Frame> parseFrames(const QByteArray &bytes)
@@ -1047,7 +1027,7 @@ void tst_WsSocket::unixSocket()
     const QString path = dir.filePath(QStringLiteral("ws.sock"));
     RawServer raw;
     QVERIFY(raw.listenLocal(path));
-    raw.setResponder(scripted(kUpgrade + "\r\n" + frame(0x81, "over a local socket")));
+    raw.setResponder(scripted(kUpgrade + "\r\n" + wireFrame(0x81, "over a local socket")));
 
     WsSocket client;
     EventLog log(&client);
@@ -1087,7 +1067,7 @@ void tst_WsSocket::handshakeAccepted_data()
             << QString() << QStringLiteral("permessage-deflate; server_no_context_takeover; client_max_window_bits=10")
             << QByteArrayList();
     QTest::newRow("frames with the response")
-            << QStringList() << kUpgrade + "\r\n" + frame(0x81, "first") + frame(0x82, "second") << QString()
+            << QStringList() << kUpgrade + "\r\n" + wireFrame(0x81, "first") + wireFrame(0x82, "second") << QString()
             << QString() << QByteArrayList{"first", "second"};
 }
 
@@ -2049,25 +2029,25 @@ void tst_WsSocket::receiveFragments_data()
     QTest::addColumn<QByteArrayList>("expected");   // binary fragments, or the one message
     QTest::addColumn<bool>("binary");
 
-    const QByteArray three = frame(0x02, "ab") + frame(0x00, "cd") + frame(0x80, "ef");
+    const QByteArray three = wireFrame(0x02, "ab") + wireFrame(0x00, "cd") + wireFrame(0x80, "ef");
     QTest::newRow("fragments: three frames") << int(WsSocket::Fragments) << three
                                              << QByteArrayList{"ab", "cd", "ef"} << true;
     // As ws: binaryType applies to binary messages; text always arrives whole.
-    QTest::newRow("fragments: text") << int(WsSocket::Fragments) << frame(0x01, "ab") + frame(0x80, "cd")
+    QTest::newRow("fragments: text") << int(WsSocket::Fragments) << wireFrame(0x01, "ab") + wireFrame(0x80, "cd")
                                      << QByteArrayList{"abcd"} << false;
-    QTest::newRow("fragments: one frame") << int(WsSocket::Fragments) << frame(0x82, "abc")
+    QTest::newRow("fragments: one frame") << int(WsSocket::Fragments) << wireFrame(0x82, "abc")
                                           << QByteArrayList{"abc"} << true;
-    QTest::newRow("fragments: empty message") << int(WsSocket::Fragments) << frame(0x82, {}) << QByteArrayList()
+    QTest::newRow("fragments: empty message") << int(WsSocket::Fragments) << wireFrame(0x82, {}) << QByteArrayList()
                                               << true;
     QTest::newRow("fragments: empty frame skipped")
-            << int(WsSocket::Fragments) << frame(0x02, "ab") + frame(0x00, {}) + frame(0x80, "cd")
+            << int(WsSocket::Fragments) << wireFrame(0x02, "ab") + wireFrame(0x00, {}) + wireFrame(0x80, "cd")
             << QByteArrayList{"ab", "cd"} << true;
     QTest::newRow("fragments: ping in between")
-            << int(WsSocket::Fragments) << frame(0x02, "ab") + frame(0x89, "p") + frame(0x80, "cd")
+            << int(WsSocket::Fragments) << wireFrame(0x02, "ab") + wireFrame(0x89, "p") + wireFrame(0x80, "cd")
             << QByteArrayList{"ab", "cd"} << true;
     QTest::newRow("nodebuffer: three frames") << int(WsSocket::NodeBuffer) << three << QByteArrayList{"abcdef"}
                                               << true;
-    QTest::newRow("nodebuffer: empty message") << int(WsSocket::NodeBuffer) << frame(0x82, {}) << QByteArrayList{""}
+    QTest::newRow("nodebuffer: empty message") << int(WsSocket::NodeBuffer) << wireFrame(0x82, {}) << QByteArrayList{""}
                                                << true;
 }
 
@@ -2107,7 +2087,7 @@ void tst_WsSocket::switchBinaryType()
     EventLog log(&client);
     QVERIFY(openOnRaw(raw, client));
 
-    const QByteArray message = frame(0x02, "ab") + frame(0x80, "cd");
+    const QByteArray message = wireFrame(0x02, "ab") + wireFrame(0x80, "cd");
     raw.last().write(message);
     QTRY_COMPARE(log.fragments.size(), 1);
     QCOMPARE(log.fragments.first(), (QByteArrayList{"ab", "cd"}));
@@ -2354,7 +2334,7 @@ void tst_WsSocket::closeTwice()
     QCOMPARE(raw.last().frames().first().b0, quint8(0x88));
     QCOMPARE(raw.last().frames().first().payload, closePayload(1000, "a"));
 
-    raw.last().write(frame(0x88, closePayload(1000, "a")));
+    raw.last().write(wireFrame(0x88, closePayload(1000, "a")));
     // The client ends the connection after the closing handshake ...
     QTRY_VERIFY(raw.last().disconnected);
     // ... having sent one close frame.
@@ -2488,7 +2468,7 @@ void tst_WsSocket::peerEndsWithoutCloseFrame()
     WsSocket client;
     EventLog log(&client);
     QVERIFY(openOnRaw(raw, client));
-    raw.last().write(frame(0x81, "last words"));
+    raw.last().write(wireFrame(0x81, "last words"));
     raw.last().close();
     QTRY_COMPARE(log.closes.size(), 1);
     // ws: CLOSING on the end of the stream, CLOSED with 1006; what came before is delivered.
@@ -2522,54 +2502,54 @@ void tst_WsSocket::protocolError_data()
                               << frameError(WsError::InvalidOpcode, "invalid opcode 5");
     QTest::newRow("opcode 11") << none << defaults << hex("8b 00") << 0
                                << frameError(WsError::InvalidOpcode, "invalid opcode 11");
-    QTest::newRow("continuation of nothing") << none << defaults << frame(0x80, "a") << 0
+    QTest::newRow("continuation of nothing") << none << defaults << wireFrame(0x80, "a") << 0
                                              << frameError(WsError::InvalidOpcode, "invalid opcode 0");
-    QTest::newRow("message inside a message") << none << defaults << frame(0x01, "a") + frame(0x81, "b") << 0
+    QTest::newRow("message inside a message") << none << defaults << wireFrame(0x01, "a") + wireFrame(0x81, "b") << 0
                                               << frameError(WsError::InvalidOpcode, "invalid opcode 1");
-    QTest::newRow("RSV2") << none << defaults << frame(0xa1, "a") << 0
+    QTest::newRow("RSV2") << none << defaults << wireFrame(0xa1, "a") << 0
                           << frameError(WsError::UnexpectedRsv23, "RSV2 and RSV3 must be clear");
-    QTest::newRow("RSV1 without permessage-deflate") << none << defaults << frame(0xc1, "a") << 0
+    QTest::newRow("RSV1 without permessage-deflate") << none << defaults << wireFrame(0xc1, "a") << 0
                                                      << frameError(WsError::UnexpectedRsv1, "RSV1 must be clear");
-    QTest::newRow("masked frame") << none << defaults << frame(0x81, "hello", hex("01 02 03 04")) << 0
+    QTest::newRow("masked frame") << none << defaults << wireFrame(0x81, "hello", hex("01 02 03 04")) << 0
                                   << frameError(WsError::UnexpectedMask, "MASK must be clear");
-    QTest::newRow("ping without FIN") << none << defaults << frame(0x09, {}) << 0
+    QTest::newRow("ping without FIN") << none << defaults << wireFrame(0x09, {}) << 0
                                       << frameError(WsError::ExpectedFin, "FIN must be set");
-    QTest::newRow("126-byte ping") << none << defaults << frame(0x89, pattern(126)) << 0
+    QTest::newRow("126-byte ping") << none << defaults << wireFrame(0x89, pattern(126)) << 0
                                    << frameError(WsError::InvalidControlPayloadLength, "invalid payload length 126");
     QTest::newRow("1-byte close") << none << defaults << hex("88 01 03") << 0
                                   << frameError(WsError::InvalidControlPayloadLength, "invalid payload length 1");
-    QTest::newRow("close code 1005") << none << defaults << frame(0x88, closePayload(1005)) << 0
+    QTest::newRow("close code 1005") << none << defaults << wireFrame(0x88, closePayload(1005)) << 0
                                      << frameError(WsError::InvalidCloseCode, "invalid status code 1005");
-    QTest::newRow("close code 999") << none << defaults << frame(0x88, closePayload(999)) << 0
+    QTest::newRow("close code 999") << none << defaults << wireFrame(0x88, closePayload(999)) << 0
                                     << frameError(WsError::InvalidCloseCode, "invalid status code 999");
-    QTest::newRow("close reason not UTF-8") << none << defaults << frame(0x88, closePayload(1000, hex("c0 af"))) << 0
+    QTest::newRow("close reason not UTF-8") << none << defaults << wireFrame(0x88, closePayload(1000, hex("c0 af"))) << 0
                                             << frameError(WsError::InvalidUtf8, "invalid UTF-8 sequence", 1007);
-    QTest::newRow("text not UTF-8") << none << defaults << frame(0x81, hex("c0 af")) << 0
+    QTest::newRow("text not UTF-8") << none << defaults << wireFrame(0x81, hex("c0 af")) << 0
                                     << frameError(WsError::InvalidUtf8, "invalid UTF-8 sequence", 1007);
-    QTest::newRow("text cut inside a character") << none << defaults << frame(0x01, hex("e2")) + frame(0x80, hex("82"))
+    QTest::newRow("text cut inside a character") << none << defaults << wireFrame(0x01, hex("e2")) + wireFrame(0x80, hex("82"))
                                                  << 0 << frameError(WsError::InvalidUtf8, "invalid UTF-8 sequence", 1007);
     const WsError tooLong(WsError::UnsupportedDataPayloadLength,
                           QStringLiteral("Unsupported WebSocket frame: payload length > 2^53 - 1"), 1009);
     QTest::newRow("length of 2^53") << none << defaults << hex("82 7f 00 20 00 00 00 00 00 00") << 0 << tooLong;
     QTest::newRow("length with the top bit") << none << defaults << hex("82 7f 80 00 00 00 00 00 00 00") << 0
                                              << tooLong;
-    QTest::newRow("maxPayload") << none << maxPayload(10) << frame(0x82, pattern(10)) + frame(0x82, pattern(11)) << 1
+    QTest::newRow("maxPayload") << none << maxPayload(10) << wireFrame(0x82, pattern(10)) + wireFrame(0x82, pattern(11)) << 1
                                 << tooBig;
     QTest::newRow("maxPayload over fragments") << none << maxPayload(10)
-                                               << frame(0x02, pattern(6)) + frame(0x80, pattern(5)) << 0 << tooBig;
+                                               << wireFrame(0x02, pattern(6)) + wireFrame(0x80, pattern(5)) << 0 << tooBig;
     QTest::newRow("maxFragments")
             << none << clientOptions([](WsClientOptions &o) { o.maxFragments = 2; })
-            << frame(0x02, "a") + frame(0x00, "b") + frame(0x80, "c") << 0
+            << wireFrame(0x02, "a") + wireFrame(0x00, "b") + wireFrame(0x80, "c") << 0
             << WsError(WsError::TooManyBufferedParts, QStringLiteral("Too many message fragments"), 1008);
     QTest::newRow("RSV1 on a continuation") << deflate << defaults
-                                            << frame(0x41, hex("f2 48 cd 01 00 00 00 ff ff")) + frame(0xc0, hex("ca c9 07 00"))
+                                            << wireFrame(0x41, hex("f2 48 cd 01 00 00 00 ff ff")) + wireFrame(0xc0, hex("ca c9 07 00"))
                                             << 0 << frameError(WsError::UnexpectedRsv1, "RSV1 must be clear");
-    QTest::newRow("compressed ping") << deflate << defaults << frame(0xc9, {}) << 0
+    QTest::newRow("compressed ping") << deflate << defaults << wireFrame(0xc9, {}) << 0
                                      << frameError(WsError::UnexpectedRsv1, "RSV1 must be clear");
-    QTest::newRow("corrupt compressed data") << deflate << defaults << frame(0xc1, hex("ff ff ff ff")) << 0
+    QTest::newRow("corrupt compressed data") << deflate << defaults << wireFrame(0xc1, hex("ff ff ff ff")) << 0
                                              << WsError(WsError::InvalidCompressedData, QString(), 1007);
     QTest::newRow("inflated over maxPayload") << deflate << maxPayload(100)
-                                              << frame(0xc1, rawDeflate(QByteArray(1000, 'a'))) << 0 << tooBig;
+                                              << wireFrame(0xc1, rawDeflate(QByteArray(1000, 'a'))) << 0 << tooBig;
 }
 
 void tst_WsSocket::protocolError()
@@ -2623,7 +2603,7 @@ void tst_WsSocket::skipUtf8Validation()
     WsClientOptions options;
     options.skipUTF8Validation = true;
     QVERIFY(openOnRaw(raw, client, {}, options));
-    raw.last().write(frame(0x81, hex("c0 af")) + frame(0x88, closePayload(1000, hex("ff"))));
+    raw.last().write(wireFrame(0x81, hex("c0 af")) + wireFrame(0x88, closePayload(1000, hex("ff"))));
     QTRY_COMPARE(log.closes.size(), 1);
     QCOMPARE(log.messages, QByteArrayList{hex("c0 af")});
     QCOMPARE(log.binaryFlags, QList<bool>{false});
@@ -2881,20 +2861,20 @@ void tst_WsSocket::deflateInbound_data()
     QTest::addColumn<bool>("binary");
 
     const QByteArray hello = hex("f2 48 cd c9 c9 07 00");
-    QTest::newRow("Hello") << frame(0xc1, hello) << QByteArrayList{"Hello"} << false;
-    QTest::newRow("Hello twice, context taken over") << frame(0xc1, hello) + frame(0xc1, hex("f2 00 11 00 00"))
+    QTest::newRow("Hello") << wireFrame(0xc1, hello) << QByteArrayList{"Hello"} << false;
+    QTest::newRow("Hello twice, context taken over") << wireFrame(0xc1, hello) + wireFrame(0xc1, hex("f2 00 11 00 00"))
                                                      << QByteArrayList{"Hello", "Hello"} << false;
-    QTest::newRow("fragmented") << frame(0x41, hex("f2 48 cd 01 00 00 00 ff ff")) + frame(0x80, hex("ca c9 07 00"))
+    QTest::newRow("fragmented") << wireFrame(0x41, hex("f2 48 cd 01 00 00 00 ff ff")) + wireFrame(0x80, hex("ca c9 07 00"))
                                 << QByteArrayList{"Hello"} << false;
-    QTest::newRow("empty") << frame(0xc1, hex("00")) << QByteArrayList{""} << false;
-    QTest::newRow("binary") << frame(0xc2, hello) << QByteArrayList{"Hello"} << true;
+    QTest::newRow("empty") << wireFrame(0xc1, hex("00")) << QByteArrayList{""} << false;
+    QTest::newRow("binary") << wireFrame(0xc2, hello) << QByteArrayList{"Hello"} << true;
     QTest::newRow("uncompressed between compressed")
-            << frame(0xc1, hello) + frame(0x81, "hi") + frame(0xc1, hex("f2 00 11 00 00"))
+            << wireFrame(0xc1, hello) + wireFrame(0x81, "hi") + wireFrame(0xc1, hex("f2 00 11 00 00"))
             << QByteArrayList{"Hello", "hi", "Hello"} << false;
     // Each message a complete stream: the inflater starts over after its end.
-    QTest::newRow("final blocks") << frame(0xc1, rawDeflate("Hello")) + frame(0xc1, rawDeflate("World"))
+    QTest::newRow("final blocks") << wireFrame(0xc1, rawDeflate("Hello")) + wireFrame(0xc1, rawDeflate("World"))
                                   << QByteArrayList{"Hello", "World"} << false;
-    QTest::newRow("1 MiB") << frame(0xc1, rawDeflate(textPattern(kMiB))) << QByteArrayList{textPattern(kMiB)} << false;
+    QTest::newRow("1 MiB") << wireFrame(0xc1, rawDeflate(textPattern(kMiB))) << QByteArrayList{textPattern(kMiB)} << false;
 }
 
 void tst_WsSocket::deflateInbound()

@@ -9,6 +9,7 @@
 #include <wsqt/wssocket.h>
 
 #include "waitfor.h"
+#include "wireframe.h"
 
 #include <QtCore/qbytearray.h>
 #include <QtCore/qcoreapplication.h>
@@ -25,7 +26,9 @@ namespace serverpeers {
 
 constexpr int kWaitMs = wsqt::test::kDefaultWaitMs;
 
+using wsqt::test::kFixedMaskKey;
 using wsqt::test::waitFor;
+using wsqt::test::wireFrame;
 
 // RFC 6455's sample key and the Sec-WebSocket-Accept it gives.
 inline const QByteArray kKey = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -127,34 +130,12 @@ inline HttpHead parseResponseHead(const QByteArray &head)
 
 // ---- Frames -----------------------------------------------------------------
 
-// A frame header with the shortest length encoding, then the payload, masked
-// with `maskKey` when `masked`. The mask key is fixed so the bytes are known.
+// A frame with the shortest length encoding, masked (with a fixed key, so
+// that the bytes are known) unless `masked` is false: as a client sends it.
 inline QByteArray frame(quint8 firstByte, const QByteArray &payload, bool masked = true,
-                        const QByteArray &maskKey = QByteArray::fromHex("37fa213d"))
+                        const QByteArray &maskKey = kFixedMaskKey)
 {
-    QByteArray bytes(1, char(firstByte));
-    const quint8 maskBit = masked ? 0x80 : 0x00;
-    const qsizetype length = payload.size();
-    if (length < 126) {
-        bytes += char(maskBit | length);
-    } else if (length < 65536) {
-        bytes += char(maskBit | 126);
-        uchar extended[2];
-        qToBigEndian(quint16(length), extended);
-        bytes.append(reinterpret_cast<const char *>(extended), 2);
-    } else {
-        bytes += char(maskBit | 127);
-        uchar extended[8];
-        qToBigEndian(quint64(length), extended);
-        bytes.append(reinterpret_cast<const char *>(extended), 8);
-    }
-    if (!masked)
-        return bytes + payload;
-    bytes += maskKey;
-    QByteArray masking = payload;
-    for (qsizetype i = 0; i < masking.size(); ++i)
-        masking[i] = char(masking[i] ^ maskKey[i % 4]);
-    return bytes + masking;
+    return wireFrame(firstByte, payload, masked ? maskKey : QByteArray());
 }
 
 struct Frame

@@ -8,6 +8,7 @@
 // test's event loop.
 
 #include "waitfor.h"
+#include "wireframe.h"
 
 #include <QtCore/qbytearray.h>
 #include <QtCore/qcryptographichash.h>
@@ -26,34 +27,11 @@
 
 namespace wsqt::test {
 
-// A frame with the shortest length encoding; masked (with a fixed key, so
-// the bytes are known) when it goes from a client.
+// A frame with the shortest length encoding; masked (with the fixed key, so
+// that the bytes are known) when it goes from a client.
 inline QByteArray scriptedFrame(quint8 firstByte, const QByteArray &payload, bool masked)
 {
-    QByteArray bytes(1, char(firstByte));
-    const char maskBit = masked ? char(0x80) : char(0);
-    const qsizetype length = payload.size();
-    uchar extended[8];
-    if (length < 126) {
-        bytes += char(maskBit | char(length));
-    } else if (length < 65536) {
-        bytes += char(maskBit | 126);
-        qToBigEndian(quint16(length), extended);
-        bytes.append(reinterpret_cast<const char *>(extended), 2);
-    } else {
-        bytes += char(maskBit | 127);
-        qToBigEndian(quint64(length), extended);
-        bytes.append(reinterpret_cast<const char *>(extended), 8);
-    }
-    if (!masked)
-        return bytes + payload;
-    static const char key[4] = {0x37, char(0xfa), 0x21, 0x3d};
-    bytes.append(key, 4);
-    const qsizetype start = bytes.size();
-    bytes += payload;
-    for (qsizetype i = 0; i < length; ++i)
-        bytes[start + i] = char(bytes[start + i] ^ key[i % 4]);
-    return bytes;
+    return wireFrame(firstByte, payload, masked ? kFixedMaskKey : QByteArray());
 }
 
 inline QByteArray closePayload(quint16 code, const QByteArray &reason = {})
