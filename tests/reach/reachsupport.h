@@ -7,6 +7,8 @@
 #include <wsqt/wsserver.h>
 #include <wsqt/wssocket.h>
 
+#include "echo.h"
+
 #include <QtCore/qdeadlinetimer.h>
 #include <QtCore/qfile.h>
 #include <QtCore/qjsondocument.h>
@@ -90,16 +92,6 @@ inline QSslConfiguration clientTls(bool trustTestCa, const QString &clientName =
 
 // ---- Servers and clients ------------------------------------------------------
 
-// Sends every message back, as it came.
-inline void echo(WsSocket *socket)
-{
-    QObject::connect(socket, &WsSocket::messageReceived, socket, [socket](const QByteArray &message, bool isBinary) {
-        WsSendOptions options;
-        options.binary = isBinary;
-        socket->send(message, options);
-    });
-}
-
 // A WsServer on 127.0.0.1, a free port, that echoes; `options` gives the rest.
 inline std::unique_ptr<WsServer> echoServer(WsServerOptions options = {})
 {
@@ -110,7 +102,7 @@ inline std::unique_ptr<WsServer> echoServer(WsServerOptions options = {})
     }
     auto server = std::make_unique<WsServer>(options);
     QObject::connect(server.get(), &WsServer::newConnection, server.get(),
-                     [](WsSocket *socket) { echo(socket); });
+                     [](WsSocket *socket) { wsqt::test::echoMessages(socket); });
     return server;
 }
 
@@ -294,7 +286,9 @@ private:
                 // From here the WsServer owns the socket.
                 socket->disconnect();
                 m_upgrades->handleUpgrade(request, socket, head,
-                                          [](WsSocket *connection, const WsHttpRequest &) { echo(connection); });
+                                          [](WsSocket *connection, const WsHttpRequest &) {
+                                              wsqt::test::echoMessages(connection);
+                                          });
                 break;
             case Reply::Silent:
                 break;

@@ -8,6 +8,7 @@
 #include <wsqt/wsserver.h>
 #include <wsqt/wssocket.h>
 
+#include "echo.h"
 #include "waitfor.h"
 #include "wireframe.h"
 
@@ -26,6 +27,7 @@ namespace serverpeers {
 
 constexpr int kWaitMs = wsqt::test::kDefaultWaitMs;
 
+using wsqt::test::echoMessages;
 using wsqt::test::kFixedMaskKey;
 using wsqt::test::waitFor;
 using wsqt::test::wireFrame;
@@ -286,16 +288,6 @@ inline WsServerOptions localOptions(WsServerOptions options = {})
     if (options.host == QHostAddress(QHostAddress::Any))
         options.host = QHostAddress::LocalHost;
     return options;
-}
-
-// Sends every message of a server-side socket back as it came.
-inline void echoMessages(WsSocket *socket)
-{
-    QObject::connect(socket, &WsSocket::messageReceived, socket, [socket](const QByteArray &data, bool binary) {
-        WsSendOptions options;
-        options.binary = binary;
-        socket->send(data, options);
-    });
 }
 
 inline std::unique_ptr<WsServer> echoServer(const WsServerOptions &options = {})
