@@ -1,8 +1,8 @@
 #include <wsqt/wsserver.h>
 
 #include "core/handshake.h"
+#include "core/serverhandshake.h"
 #include "core/http.h"
-#include "core/permessagedeflate.h"
 #include "transport/leantransport.h"
 #include "transport/logging.h"
 #include "transport/servercounters.h"
@@ -79,8 +79,7 @@ public:
                 const WsHttpRequest &request);
     void respond(transport::Transport *transport, int status, const QByteArray &message = {},
                  const WsHttpHeaders &headers = {});
-    void complete(const WsHttpRequest &request, const core::UpgradeRequest &upgrade,
-                  const std::shared_ptr<core::PerMessageDeflate> &deflate, const QByteArray &extensions,
+    void complete(const WsHttpRequest &request, const core::ServerHandshake &handshake,
                   transport::Transport *transport, const QByteArray &head, QObject *host,
                   const UpgradeCallback &callback);
     void maybeFinishClose();
@@ -276,12 +275,11 @@ void WsServerPrivate::respond(transport::Transport *transport, int status, const
 void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport *transport,
                               const QByteArray &head, QObject *host, const UpgradeCallback &callback)
 {
-    core::UpgradeRequest upgrade;
-    // As ws, the extensions header is read only when permessage-deflate is on.
-    const bool deflateEnabled = options.perMessageDeflate && core::PerMessageDeflate::isAvailable();
-    core::HandshakeRejection rejection = core::validateUpgradeRequest(request, &upgrade, deflateEnabled);
-    if (rejection.precedesPathCheck()) {
-        refuse(transport, rejection, request);
+    // The core checks and negotiates; between its stages the application
+    // decides on the path (shouldHandle) and the client (verifyClient).
+    core::ServerHandshake handshake(request, options.perMessageDeflate);
+    if (const core::HandshakeRejection early = handshake.refusalBeforePath(); early.isRejected()) {
+        refuse(transport, early, request);
         return;
     }
     if (!q->shouldHandle(request)) {
@@ -289,35 +287,21 @@ void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport
         respond(transport, 400);
         return;
     }
-    std::shared_ptr<core::PerMessageDeflate> deflate;
-    QByteArray extensions;
-    if (!rejection.isRejected() && deflateEnabled) {
-        const bool offered = std::any_of(upgrade.extensions.cbegin(), upgrade.extensions.cend(),
-                                         [](const core::ExtensionOffer &offer) {
-                                             return offer.name == core::kPerMessageDeflate;
-                                         });
-        if (offered) {
-            deflate = core::PerMessageDeflate::create(*options.perMessageDeflate, core::Role::Server);
-            QString reason;
-            if (!deflate->acceptOffers(upgrade.extensions, &extensions, &reason)) {
-                qCDebug(lcServer) << "permessage-deflate offer refused:" << reason;
-                rejection = core::HandshakeRejection::unacceptableExtensions();
-            }
-        }
-    }
-    if (rejection.isRejected()) {
+    if (const core::HandshakeRejection rejection = handshake.negotiate(); rejection.isRejected()) {
+        if (!handshake.offerRefusal().isEmpty())
+            qCDebug(lcServer) << "permessage-deflate offer refused:" << handshake.offerRefusal();
         refuse(transport, rejection, request);
         return;
     }
 
     if (!options.verifyClientAsync && !options.verifyClient) {
-        complete(request, upgrade, deflate, extensions, transport, head, host, callback);
+        complete(request, handshake, transport, head, host, callback);
         return;
     }
     // Only made when asked for: its QSslCertificate loads the TLS backend
     // (OpenSSL, about 5 MB of resident pages) into a server that may never use it.
     WsVerifyClientInfo info;
-    info.origin = QString::fromUtf8(upgrade.origin);
+    info.origin = QString::fromUtf8(handshake.request().origin);
     info.secure = transport->isSecure();
     info.peerCertificate = transport->peerCertificate();
     info.request = request;
@@ -344,7 +328,7 @@ void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport
                 if (!result.accept)
                     respond(guarded, result.code ? result.code : 401, result.message.toUtf8(), result.headers);
                 else
-                    complete(request, upgrade, deflate, extensions, guarded, head, host, callback);
+                    complete(request, handshake, guarded, head, host, callback);
             });
         });
         return;
@@ -353,7 +337,7 @@ void WsServerPrivate::upgrade(const WsHttpRequest &request, transport::Transport
         respond(transport, 401);
         return;
     }
-    complete(request, upgrade, deflate, extensions, transport, head, host, callback);
+    complete(request, handshake, transport, head, host, callback);
 }
 
 void WsServerPrivate::refuse(transport::Transport *transport, const core::HandshakeRejection &rejection,
@@ -375,10 +359,9 @@ void WsServerPrivate::refuse(transport::Transport *transport, const core::Handsh
         Q_EMIT q->clientError(error, transport->device(), request);
 }
 
-void WsServerPrivate::complete(const WsHttpRequest &request, const core::UpgradeRequest &upgrade,
-                               const std::shared_ptr<core::PerMessageDeflate> &deflate,
-                               const QByteArray &extensions, transport::Transport *transport,
-                               const QByteArray &head, QObject *host, const UpgradeCallback &callback)
+void WsServerPrivate::complete(const WsHttpRequest &request, const core::ServerHandshake &handshake,
+                               transport::Transport *transport, const QByteArray &head, QObject *host,
+                               const UpgradeCallback &callback)
 {
     if (state != State::Running) {
         respond(transport, 503);
@@ -391,16 +374,16 @@ void WsServerPrivate::complete(const WsHttpRequest &request, const core::Upgrade
     }
 
     QString protocol;
-    if (!upgrade.protocols.isEmpty()) {
+    if (const QList<QByteArray> &protocols = handshake.request().protocols; !protocols.isEmpty()) {
         QStringList offered;
-        for (const QByteArray &name : upgrade.protocols)
+        for (const QByteArray &name : protocols)
             offered.append(QString::fromUtf8(name));
         protocol = options.handleProtocols ? options.handleProtocols(offered, request) : offered.first();
     }
 
     WsSocket *socket = options.webSocketFactory ? options.webSocketFactory() : new WsSocket;
     socket->setParent(host);
-    QList<QByteArray> lines = core::buildAcceptHeaderLines(upgrade.key, protocol.toUtf8(), extensions);
+    QList<QByteArray> lines = handshake.acceptLines(protocol.toUtf8());
     if (options.prepareHeaders)
         options.prepareHeaders(lines, request);
     Q_EMIT q->headersPrepared(lines, request);
@@ -411,7 +394,8 @@ void WsServerPrivate::complete(const WsHttpRequest &request, const core::Upgrade
     ++counters->connectionsAccepted;
     ++counters->connectionsOpen;
     connections->add(socket, host);
-    socket->d->attach({transport, head, core::Role::Server, protocol, QString::fromLatin1(extensions), deflate},
+    socket->d->attach({transport, head, core::Role::Server, protocol, QString::fromLatin1(handshake.extensions()),
+                       handshake.deflate()},
                       socketContextFor(host->thread()));
     qCDebug(lcServer) << "connection open from" << socket->peerAddress() << request.target;
     callback(socket, request);

@@ -1,6 +1,7 @@
 #include "testsupport.h"
 
 #include <core/handshake.h>
+#include <core/serverhandshake.h>
 #include <core/http.h>
 
 #include <QtTest/qtest.h>
@@ -124,6 +125,8 @@ private slots:
     void errorResponse();
     void answersAsWs_data();
     void answersAsWs();
+    void serverStages_data();
+    void serverStages();
 };
 
 void tst_Handshake::acceptKey_data()
@@ -864,6 +867,65 @@ void tst_Handshake::answersAsWs()
             : serializeHeaderLines(buildAcceptHeaderLines(
                       upgrade.key, upgrade.protocols.isEmpty() ? QByteArray() : upgrade.protocols.first(), {}));
     QCOMPARE(bytes, answer);
+}
+
+// The server's staged handshake: which stage refuses, and what stage 2
+// agreed on.
+void tst_Handshake::serverStages_data()
+{
+    QTest::addColumn<QByteArray>("request");
+    QTest::addColumn<bool>("deflateOn");        // the server offers permessage-deflate
+    QTest::addColumn<int>("beforePath");        // HandshakeRejection::Reason of stage 1
+    QTest::addColumn<int>("negotiated");        // HandshakeRejection::Reason of stage 2
+    QTest::addColumn<QByteArray>("extensions"); // agreed on
+
+    using Reason = HandshakeRejection::Reason;
+    const QByteArray deflateOffer = "permessage-deflate";
+    QTest::newRow("accepted, no offer") << upgradeRequest() << true << int(Reason::None) << int(Reason::None)
+                                        << QByteArray();
+    QTest::newRow("accepted, deflate agreed")
+            << upgradeRequest({}, {{"Sec-WebSocket-Extensions", deflateOffer}}) << true << int(Reason::None)
+            << int(Reason::None) << QByteArray("permessage-deflate");
+    QTest::newRow("bad key: before the path")
+            << upgradeRequest({{"Sec-WebSocket-Key", "short"}}) << true << int(Reason::Key) << int(Reason::Key)
+            << QByteArray();
+    QTest::newRow("duplicate protocol: after the path")
+            << upgradeRequest({}, {{"Sec-WebSocket-Protocol", "a, a"}}) << true << int(Reason::None)
+            << int(Reason::Protocol) << QByteArray();
+    QTest::newRow("unacceptable offer: after the path")
+            << upgradeRequest({}, {{"Sec-WebSocket-Extensions", "permessage-deflate; server_max_window_bits=7"}})
+            << true << int(Reason::None) << int(Reason::Extensions) << QByteArray();
+    QTest::newRow("offer not read without deflate")
+            << upgradeRequest({}, {{"Sec-WebSocket-Extensions", "permessage-deflate; server_max_window_bits=7"}})
+            << false << int(Reason::None) << int(Reason::None) << QByteArray();
+}
+
+void tst_Handshake::serverStages()
+{
+    QFETCH(QByteArray, request);
+    QFETCH(bool, deflateOn);
+    QFETCH(int, beforePath);
+    QFETCH(int, negotiated);
+    QFETCH(QByteArray, extensions);
+
+    const std::optional<WsDeflateOptions> deflate =
+            deflateOn ? std::optional<WsDeflateOptions>(WsDeflateOptions()) : std::nullopt;
+    ServerHandshake handshake(parseRequest(request), deflate);
+    QCOMPARE(int(handshake.refusalBeforePath().reason), beforePath);
+    const HandshakeRejection rejection = handshake.negotiate();
+    QCOMPARE(int(rejection.reason), negotiated);
+    if (!PerMessageDeflate::isAvailable() && !extensions.isEmpty())
+        QSKIP("a build without zlib agrees on no extension");
+    QCOMPARE(handshake.extensions(), extensions);
+    QCOMPARE(bool(handshake.deflate()), !extensions.isEmpty());
+    QCOMPARE(handshake.offerRefusal().isEmpty(), negotiated != int(HandshakeRejection::Reason::Extensions));
+    if (rejection.isRejected())
+        return;
+    const QList<QByteArray> lines = handshake.acceptLines("chat");
+    QCOMPARE(lines.first(), QByteArray("HTTP/1.1 101 Switching Protocols"));
+    QVERIFY(lines.contains("Sec-WebSocket-Protocol: chat"));
+    QVERIFY(lines.contains("Sec-WebSocket-Accept: " + kAccept));
+    QCOMPARE(lines.contains("Sec-WebSocket-Extensions: " + extensions), !extensions.isEmpty());
 }
 
 QTEST_APPLESS_MAIN(tst_Handshake)
