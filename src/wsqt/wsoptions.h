@@ -4,6 +4,7 @@
 /// Option value types, the counterparts of ws's option objects. Every default
 /// is ws's default. Times are in milliseconds, sizes in bytes.
 
+#include <wsqt/wsdefaults.h>
 #include <wsqt/wsdeflateoptions.h>
 #include <wsqt/wserror.h>
 #include <wsqt/wshttp.h>
@@ -29,9 +30,9 @@ class WsSocket;
 struct WSQT_EXPORT WsConnectionOptions
 {
     /// The largest message in bytes, after decompression; 0 for no limit.
-    qint64 maxPayload = 100 * 1024 * 1024;
+    qint64 maxPayload = WsDefaults::maxPayload;
     /// The most frames one message may span (WS_ERR_TOO_MANY_BUFFERED_PARTS); 0 for no limit.
-    quint32 maxFragments = 131072;
+    quint32 maxFragments = WsDefaults::maxFragments;
     /// Deliver text messages and close reasons without checking their UTF-8;
     /// only for a trusted peer.
     bool skipUTF8Validation = false;

@@ -10,6 +10,7 @@
 #include "memorybudget.h"
 #include "utf8.h"
 
+#include <wsqt/wsdefaults.h>
 #include <wsqt/wserror.h>
 
 #include <QtCore/qbytearray.h>
@@ -41,11 +42,10 @@ struct ReceiverOptions
 {
     Role role = Role::Client;
     // The largest message, in bytes, after decompression; 0 for no limit.
-    quint64 maxPayload = 100 * 1024 * 1024;
+    quint64 maxPayload = WsDefaults::maxPayload;
     // The most frames one message may span. Empty frames count, so a flood
     // of them cannot cost unbounded work or bookkeeping; 0 for no limit.
-    // (ws 8.21's default, which lets Autobahn's 4 MiB in 64-byte fragments pass.)
-    quint32 maxFragments = 131072;
+    quint32 maxFragments = WsDefaults::maxFragments;
     bool skipUtf8Validation = false;
     // Deliver each binary message as the list of its frames' payloads (ws's
     // binaryType "fragments") instead of one concatenated buffer. Text
